@@ -1,0 +1,40 @@
+/**
+ * Typed errors. Every error rewind raises on purpose carries a stable `code`
+ * and says whether retrying the same work can help. Only the queue worker turns
+ * a non-retryable error into BullMQ's UnrecoverableError.
+ */
+export type ErrorCode =
+  | 'config_invalid'
+  | 'manifest_unsupported'
+  | 'manifest_ambiguous'
+  | 'image_not_found'
+  | 'edit_not_confirmed'
+  | 'github_auth'
+  | 'github_not_found'
+  | 'github_conflict'
+  | 'github_unavailable'
+  | 'github_invalid'
+  | 'policy_unavailable'
+  | 'policy_invalid_output'
+  | 'queue_unavailable'
+  | 'not_found';
+
+export class RewindError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RewindError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+export function isRetryable(err: unknown): boolean {
+  return err instanceof RewindError ? err.retryable : true;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

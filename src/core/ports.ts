@@ -1,0 +1,89 @@
+/**
+ * The interfaces the processor needs from the outside world. Adapters in
+ * src/github, src/policy, src/notify and src/audit implement them; tests may
+ * pass real adapters pointed at local emulators.
+ */
+import type { FileCommit } from './types.ts';
+
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}
+
+export interface FileRef extends RepoRef {
+  branch: string;
+  path: string;
+}
+
+export interface HeadFile {
+  content: string;
+  /** blob sha of the file at the branch head (needed to update it) */
+  blobSha: string;
+  /** commit sha of the branch head the file was read at */
+  commitSha: string;
+}
+
+export interface PullRequest {
+  number: number;
+  htmlUrl: string;
+  headBranch: string;
+  headSha: string;
+  title: string;
+  state: 'open' | 'closed';
+  merged: boolean;
+}
+
+export interface ChangeRequest {
+  file: FileRef;
+  /** what was read at the base head: the update is based on it */
+  base: HeadFile;
+  /** head branch, e.g. rewind/checkout-prod/v1.1.0 */
+  headBranch: string;
+  /** the whole new file content */
+  content: string;
+  commitMessage: string;
+  author: { name: string; email: string };
+  title: string;
+  body: string;
+  labels: readonly string[];
+  reviewers: readonly string[];
+}
+
+export interface MergeRequest {
+  repo: RepoRef;
+  number: number;
+  /** head sha the merge must apply to (GitHub answers 409 if it moved) */
+  headSha: string;
+  commitTitle: string;
+  commitMessage: string;
+}
+
+export interface GitOpsRepository {
+  /** The file at the branch head. github_not_found (non-retryable) when the repo, branch or file is missing. */
+  readFile(ref: FileRef): Promise<HeadFile>;
+  /**
+   * Commits on `ref.branch` that touched `ref.path`, newest first, each with the
+   * file content at that commit. Lazily paginated: stop iterating and no more
+   * requests are made.
+   */
+  fileHistory(ref: FileRef): AsyncIterable<FileCommit>;
+  /** The open pull request labelled `rewind` whose head branch starts with `headPrefix`, if any. */
+  findOpenPullRequest(repo: RepoRef, headPrefix: string): Promise<PullRequest | null>;
+  /**
+   * Idempotently: branch `headBranch` from base.commitSha, one commit writing
+   * `content` to the path (skipped when the branch already has it), the pull
+   * request (reused when open), labels and reviewers. A file changed under
+   * our feet is a retryable github_conflict.
+   */
+  proposeChange(req: ChangeRequest): Promise<PullRequest>;
+  /** Squash merge. Returns the merge commit sha. */
+  mergePullRequest(req: MergeRequest): Promise<{ sha: string }>;
+  /** Comment, then close; deletes the head branch. No-op when already closed. */
+  closePullRequest(repo: RepoRef, number: number, comment: string): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
