@@ -1,0 +1,78 @@
+/**
+ * Lua scripts that make admission atomic across API replicas: deciding
+ * "new remediation / attach to the one in flight / repeat of a handled
+ * incident" and writing the record happen in one step, so a storm of
+ * identical alerts from several rewind replicas yields exactly one remediation.
+ *
+ * Keys are derived from a prefix inside the scripts (standalone Redis only).
+ */
+
+/**
+ * KEYS: none. ARGV: prefix, target, incidentKey, newId, nowIso, alertJson, targetsFiring, ttlSeconds, activeTtlSeconds, dryRun
+ * Returns {outcome, id, state}.
+ */
+export const ADMIT_FIRING = `
+local p, target, incident, newId, now, alert, firing, ttl, activeTtl, dry =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
+local incKey = p .. ':incident:' .. target .. ':' .. incident
+local activeKey = p .. ':active:' .. target
+local existing = redis.call('GET', incKey)
+if existing then
+  local rk = p .. ':rem:' .. existing
+  if redis.call('EXISTS', rk) == 1 then
+    redis.call('HINCRBY', rk, 'seenAgain', 1)
+    redis.call('HSET', rk, 'lastSeenAt', now)
+    return {'seen_again', existing, redis.call('HGET', rk, 'state')}
+  end
+end
+local active = redis.call('GET', activeKey)
+if active and redis.call('EXISTS', p .. ':rem:' .. active) == 1 then
+  local rk = p .. ':rem:' .. active
+  redis.call('SET', incKey, active, 'EX', ttl)
+  redis.call('SADD', rk .. ':incidents', incident)
+  redis.call('RPUSH', rk .. ':alerts', alert)
+  redis.call('HSET', rk, 'updatedAt', now)
+  return {'attached', active, redis.call('HGET', rk, 'state')}
+end
+local rk = p .. ':rem:' .. newId
+redis.call('SET', activeKey, newId, 'EX', activeTtl)
+redis.call('SET', incKey, newId, 'EX', ttl)
+redis.call('HSET', rk, 'id', newId, 'target', target, 'state', 'queued', 'createdAt', now, 'updatedAt', now,
+  'targetsFiring', firing, 'seenAgain', 0, 'dryRun', dry, 'step:received', now)
+redis.call('SADD', rk .. ':incidents', incident)
+redis.call('RPUSH', rk .. ':alerts', alert)
+local score = tonumber(ARGV[11])
+redis.call('ZADD', p .. ':rems', score, newId)
+redis.call('ZADD', p .. ':rems:t:' .. target, score, newId)
+redis.call('EXPIRE', rk, ttl)
+redis.call('EXPIRE', rk .. ':incidents', ttl)
+redis.call('EXPIRE', rk .. ':alerts', ttl)
+return {'created', newId, 'queued'}
+`;
+
+/**
+ * A resolved alert. ARGV: prefix, target, incidentKey, nowIso
+ * Returns {} when the incident is unknown, else {id, state, allResolved(0|1), firstResolution(0|1)}.
+ */
+export const ADMIT_RESOLVED = `
+local p, target, incident, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local id = redis.call('GET', p .. ':incident:' .. target .. ':' .. incident)
+if not id then return {} end
+local rk = p .. ':rem:' .. id
+if redis.call('EXISTS', rk) == 0 then return {} end
+local added = redis.call('SADD', rk .. ':resolved', incident)
+redis.call('EXPIRE', rk .. ':resolved', redis.call('TTL', rk))
+local all = 0
+if redis.call('SCARD', rk .. ':resolved') >= redis.call('SCARD', rk .. ':incidents') then
+  all = 1
+  if redis.call('HSETNX', rk, 'step:resolved', now) == 0 then all = 2 end
+end
+return {id, redis.call('HGET', rk, 'state'), all, added}
+`;
+
+/** Clear the target's in-flight marker only if it still names this remediation. ARGV: prefix, target, id */
+export const RELEASE_ACTIVE = `
+local k = ARGV[1] .. ':active:' .. ARGV[2]
+if redis.call('GET', k) == ARGV[3] then return redis.call('DEL', k) end
+return 0
+`;

@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Alert } from '../core/types.ts';
+import { incidentKey } from '../core/alerts.ts';
+import type { Decision } from '../policy/types.ts';
+import { ADMIT_FIRING, ADMIT_RESOLVED, RELEASE_ACTIVE } from './scripts.ts';
+import type { Admission, AdmitOutcome, RemediationRecord, RemediationState } from './types.ts';
+
+const DAY = 24 * 3600;
+
+export interface AuditStoreOptions {
+  redis: Redis;
+  prefix: string;
+  /** how long records and incident keys are kept (default 90 days) */
+  retentionSeconds?: number;
+  /** safety expiry of the per-target in-flight marker, should a worker vanish (default 6 h) */
+  activeTtlSeconds?: number;
+}
+
+export interface RecordPatch {
+  state?: RemediationState;
+  change?: RemediationRecord['change'];
+  decision?: Decision;
+  pullRequest?: RemediationRecord['pullRequest'];
+  reason?: string;
+  error?: string;
+  timeToRecoverySeconds?: number;
+  /** step name → ISO time */
+  steps?: Record<string, string>;
+}
+
+export interface ResolvedAdmission {
+  remediationId: string;
+  state: RemediationState;
+  /** this alert resolved the last open incident of the remediation (first time only) */
+  allResolved: boolean;
+}
+
+export interface RollbackHistory {
+  rollbacksLastHour: number;
+  rollbacksLastDay: number;
+  lastRollbackAt: string | null;
+}
+
+/** Time-ordered, unguessable ids: listing by id is listing by creation. */
+export function newRemediationId(now: Date): string {
+  return `rem_${now.getTime().toString(36)}${randomBytes(6).toString('hex')}`;
+}
+
+export type AuditStore = ReturnType<typeof createAuditStore>;
+
+export function createAuditStore(opts: AuditStoreOptions) {
+  const { redis, prefix } = opts;
+  const ttl = opts.retentionSeconds ?? 90 * DAY;
+  const activeTtl = opts.activeTtlSeconds ?? 6 * 3600;
+  const remKey = (id: string) => `${prefix}:rem:${id}`;
+
+  async function admitFiring(p: {
+    target: string;
+    alert: Alert;
+    targetsFiring: number;
+    now: Date;
+    dryRun: boolean;
+  }): Promise<Admission> {
+    const res = (await redis.eval(
+      ADMIT_FIRING,
+      0,
+      prefix,
+      p.target,
+      incidentKey(p.alert),
+      newRemediationId(p.now),
+      p.now.toISOString(),
+      JSON.stringify(p.alert),
+      String(p.targetsFiring),
+      String(ttl),
+      String(activeTtl),
+      p.dryRun ? '1' : '0',
+      String(p.now.getTime()),
+    )) as [AdmitOutcome, string, RemediationState];
+    return { outcome: res[0], remediationId: res[1], state: res[2] };
+  }
+
+  async function admitResolved(p: { target: string; alert: Alert; now: Date }): Promise<ResolvedAdmission | null> {
+    const res = (await redis.eval(
+      ADMIT_RESOLVED,
+      0,
+      prefix,
+      p.target,
+      incidentKey(p.alert),
+      p.now.toISOString(),
+    )) as [] | [string, RemediationState, number, number];
+    if (res.length === 0) return null;
+    return { remediationId: res[0], state: res[1], allResolved: res[2] === 1 };
+  }
+
+  async function get(id: string): Promise<RemediationRecord | null> {
+    const [[, hash], [, alerts]] = (await redis
+      .multi()
+      .hgetall(remKey(id))
+      .lrange(`${remKey(id)}:alerts`, 0, -1)
+      .exec()) as [[unknown, Record<string, string>], [unknown, string[]]];
+    if (!hash.id) return null;
+    return toRecord(hash, alerts);
+  }
+
+  async function list(p: { target?: string; limit: number }): Promise<RemediationRecord[]> {
+    const index = p.target ? `${prefix}:rems:t:${p.target}` : `${prefix}:rems`;
+    const ids = await redis.zrevrange(index, 0, p.limit * 2);
+    const records: RemediationRecord[] = [];
+    for (const id of ids) {
+      const r = await get(id);
+      if (r) records.push(r);
+      else await redis.zrem(index, id); // expired record: drop its index entry
+      if (records.length >= p.limit) break;
+    }
+    return records;
+  }
+
+  async function update(id: string, patch: RecordPatch, now: Date): Promise<void> {
+    const fields: Record<string, string> = { updatedAt: now.toISOString() };
+    if (patch.state) fields.state = patch.state;
+    if (patch.change !== undefined) fields.change = JSON.stringify(patch.change);
+    if (patch.decision) fields.decision = JSON.stringify(patch.decision);
+    if (patch.pullRequest !== undefined) fields.pullRequest = JSON.stringify(patch.pullRequest);
+    if (patch.reason !== undefined) fields.reason = patch.reason;
+    if (patch.error !== undefined) fields.error = patch.error;
+    if (patch.timeToRecoverySeconds !== undefined) fields.ttr = String(patch.timeToRecoverySeconds);
+    for (const [step, at] of Object.entries(patch.steps ?? {})) fields[`step:${step}`] = at;
+    await redis.hset(remKey(id), fields);
+  }
+
+  async function releaseActive(target: string, id: string): Promise<void> {
+    await redis.eval(RELEASE_ACTIVE, 0, prefix, target, id);
+  }
+
+  async function recordRollback(target: string, id: string, at: Date): Promise<void> {
+    const key = `${prefix}:rollbacks:${target}`;
+    await redis
+      .multi()
+      .zadd(key, at.getTime(), id)
+      .zremrangebyscore(key, '-inf', at.getTime() - 30 * DAY * 1000)
+      .expire(key, 30 * DAY)
+      .exec();
+  }
+
+  /** Rollbacks of the target in the last hour and day; `excludeId` leaves out the remediation asking (its own retry). */
+  async function rollbackHistory(target: string, now: Date, excludeId?: string): Promise<RollbackHistory> {
+    const t = now.getTime();
+    const flat = await redis.zrangebyscore(`${prefix}:rollbacks:${target}`, t - DAY * 1000, '+inf', 'WITHSCORES');
+    const times: number[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i] !== excludeId) times.push(Number(flat[i + 1]));
+    const last = times.length ? Math.max(...times) : null;
+    return {
+      rollbacksLastHour: times.filter((x) => x > t - 3600_000).length,
+      rollbacksLastDay: times.length,
+      lastRollbackAt: last === null ? null : new Date(last).toISOString(),
+    };
+  }
+
+  return { admitFiring, admitResolved, get, list, update, releaseActive, recordRollback, rollbackHistory };
+}
+
+function parseJson<T>(s: string | undefined): T | null {
+  return s ? (JSON.parse(s) as T) : null;
+}
+
+function toRecord(h: Record<string, string>, alerts: string[]): RemediationRecord {
+  const steps: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (k.startsWith('step:')) steps[k.slice(5)] = v;
+  return {
+    id: h.id ?? '',
+    target: h.target ?? '',
+    state: (h.state ?? 'queued') as RemediationState,
+    createdAt: h.createdAt ?? '',
+    updatedAt: h.updatedAt ?? '',
+    alerts: alerts.map((a) => JSON.parse(a) as Alert),
+    targetsFiring: Number(h.targetsFiring ?? 1),
+    seenAgain: Number(h.seenAgain ?? 0),
+    change: parseJson(h.change),
+    decision: parseJson(h.decision),
+    pullRequest: parseJson(h.pullRequest),
+    reason: h.reason ?? null,
+    error: h.error ?? null,
+    dryRun: h.dryRun === '1',
+    steps,
+    timeToRecoverySeconds: h.ttr ? Number(h.ttr) : null,
+  };
+}

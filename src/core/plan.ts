@@ -1,0 +1,92 @@
+import { imageReference, formatVersion, versionForRef } from './version.ts';
+import { oneLine, escapeMarkdown, refComponent } from './text.ts';
+import type { Alert, CurrentRelease, ImageVersion, RollbackCandidate, Target } from './types.ts';
+import type { Decision } from '../policy/types.ts';
+
+export const REWIND_LABEL = 'rewind';
+export const REMEDIATION_TRAILER = 'Rewind-Remediation';
+export const ROLLED_BACK_FROM_TRAILER = 'Rewind-Rolled-Back-From';
+
+/** A rollback as a value: everything needed to write it, nothing written yet. */
+export interface RollbackPlan {
+  headBranch: string;
+  content: string;
+  title: string;
+  commitMessage: string;
+  /** squash-merge commit: title and body separately, as GitHub's merge API takes them */
+  mergeTitle: string;
+  mergeBody: string;
+  prBody: string;
+  labels: string[];
+}
+
+export function branchPrefix(target: Target): string {
+  return `rewind/${refComponent(target.name)}/`;
+}
+
+export function headBranch(target: Target, to: ImageVersion): string {
+  return `${branchPrefix(target)}${refComponent(versionForRef(to))}`;
+}
+
+export interface PlanInput {
+  remediationId: string;
+  target: Target;
+  lead: Alert;
+  alertCount: number;
+  current: CurrentRelease;
+  candidate: RollbackCandidate;
+  decision: Decision;
+  /** the file with only the version changed */
+  content: string;
+}
+
+function policyLine(decision: Decision): string {
+  return `${decision.mode} (${decision.reasons.map((r) => oneLine(r, 200)).join('; ') || 'no reason given'})`;
+}
+
+export function buildPlan(p: PlanInput): RollbackPlan {
+  const { target, lead, current, candidate, decision } = p;
+  const to = formatVersion(candidate.to);
+  const from = formatVersion(current.version);
+  const alertName = oneLine(lead.labels.alertname ?? 'alert', 80);
+  const severity = oneLine(lead.labels.severity ?? 'none', 20);
+  const title = `fix(${oneLine(target.environment, 30)}): roll back ${target.name} to ${to}`;
+  const more = p.alertCount > 1 ? ` (+${p.alertCount - 1} more alert${p.alertCount > 2 ? 's' : ''})` : '';
+  const body = [
+    `- Alert: ${alertName} (${severity}) firing since ${oneLine(lead.startsAt, 40)}${more}`,
+    `- From: ${imageReference(target.image, current.version)}`,
+    `- To: ${imageReference(target.image, candidate.to)} (deployed in ${candidate.toCommit.slice(0, 7)})`,
+    `- Policy: ${policyLine(decision)}`,
+  ].join('\n');
+  const trailers = `${REMEDIATION_TRAILER}: ${p.remediationId}\n${ROLLED_BACK_FROM_TRAILER}: ${from}`;
+  const mergeBody = `${body}\n\n${trailers}`;
+  const summary = lead.annotations.summary ?? lead.annotations.description;
+  const prBody = [
+    `rewind rolls **${target.name}** (${escapeMarkdown(target.environment)}) back from \`${from}\` to \`${to}\`.`,
+    '',
+    '| | |',
+    '| --- | --- |',
+    `| Alert | ${escapeMarkdown(alertName)} (${escapeMarkdown(severity)})${more} |`,
+    `| Firing since | ${escapeMarkdown(lead.startsAt)} |`,
+    ...(summary ? [`| Summary | ${escapeMarkdown(summary)} |`] : []),
+    `| File | \`${target.repo}/${target.path}\` |`,
+    `| From | \`${imageReference(target.image, current.version)}\` (${current.commit.slice(0, 7)}) |`,
+    `| To | \`${imageReference(target.image, candidate.to)}\` (${candidate.toCommit.slice(0, 7)}) |`,
+    `| Policy | **${decision.mode}** |`,
+    '',
+    '**Why**',
+    ...decision.reasons.map((r) => `- ${escapeMarkdown(r)}`),
+    '',
+    `Remediation \`${p.remediationId}\`. Revert this commit to roll forward again.`,
+  ].join('\n');
+  return {
+    headBranch: headBranch(target, candidate.to),
+    content: p.content,
+    title,
+    commitMessage: `${title}\n\n${mergeBody}\n`,
+    mergeTitle: title,
+    mergeBody,
+    prBody,
+    labels: [REWIND_LABEL, ...decision.labels.filter((l) => l !== REWIND_LABEL)],
+  };
+}

@@ -1,0 +1,30 @@
+import type { LoggerOptions } from 'pino';
+
+/** Pino options shared by every process role. Secrets are redacted wherever they could appear. */
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'headers.authorization',
+        'authorization',
+        'token',
+        '*.token',
+        'config.github.auth',
+        'config.server.webhookToken',
+        'config.slackWebhookUrl',
+      ],
+      censor: '[redacted]',
+    },
+  };
+}
+
+/** The subset of pino rewind's modules use, so they can take any child logger. */
+export interface Logger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}

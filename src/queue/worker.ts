@@ -1,0 +1,49 @@
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { errorMessage, isRetryable } from '../core/errors.ts';
+import { ATTEMPTS, backoffDelay, bullPrefix, QUEUE_NAME, type JobData } from './queue.ts';
+
+export interface Attempt {
+  number: number;
+  /** no retry follows this attempt if it fails */
+  last: boolean;
+  jobId: string;
+}
+
+/** Processes one job. Throwing a non-retryable RewindError ends the job at once. */
+export type JobProcessor = (data: JobData, attempt: Attempt) => Promise<void>;
+
+export interface WorkerOptions {
+  connection: Redis | ConnectionOptions;
+  prefix: string;
+  concurrency: number;
+  process: JobProcessor;
+  /** base of the exponential backoff; tests shorten it */
+  backoffBaseMs?: number;
+  onError?: (err: Error) => void;
+}
+
+export function createQueueWorker(opts: WorkerOptions): Worker<JobData> {
+  const worker = new Worker<JobData>(
+    QUEUE_NAME,
+    async (job: Job<JobData>) => {
+      const attempt = job.attemptsMade + 1;
+      const maxAttempts = job.opts.attempts ?? ATTEMPTS;
+      try {
+        await opts.process(job.data, { number: attempt, last: attempt >= maxAttempts, jobId: job.id ?? '' });
+      } catch (err) {
+        // Only the worker decides between retry and give-up (STYLE habit 4).
+        if (!isRetryable(err)) throw new UnrecoverableError(errorMessage(err));
+        throw err;
+      }
+    },
+    {
+      connection: opts.connection,
+      prefix: bullPrefix(opts.prefix),
+      concurrency: opts.concurrency,
+      settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, opts.backoffBaseMs) },
+    },
+  );
+  worker.on('error', (err) => opts.onError?.(err));
+  return worker;
+}
