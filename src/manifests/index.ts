@@ -1,0 +1,116 @@
+/**
+ * Manifest editing: find where a file pins an image's version and change only
+ * those bytes (Renovate's auto-replace, then confirm by reading it back).
+ * The format is detected from the content; every format that recognises the
+ * file contributes occurrences, and they must all agree.
+ */
+import { isSeq } from 'yaml';
+import { errorMessage, RewindError } from '../core/errors.ts';
+import type { ImageVersion } from '../core/types.ts';
+import { formatVersion, versionsEqual } from '../core/version.ts';
+import { kustomize } from './kustomize/kustomize.ts';
+import type { Doc, ManifestContext, ManifestFormat, Occurrence } from './model.ts';
+import { applyEdits, detectEol, lineAt } from './text-edits.ts';
+import { get, parseDocs, rootMap, str } from './yaml-nodes.ts';
+
+export interface ImageSpec {
+  image: string;
+  tagKey?: string;
+}
+
+const FORMATS: readonly ManifestFormat[] = [kustomize];
+
+interface Analysis {
+  ctx: ManifestContext;
+  occurrences: Occurrence[];
+  version: ImageVersion;
+}
+
+function describeDocs(docs: readonly Doc[]): string {
+  if (docs.length === 0) return 'no YAML documents';
+  const found = docs.map((doc) => {
+    const root = rootMap(doc);
+    if (root) {
+      const kind = str(doc, get(doc, root, 'kind'));
+      return kind === undefined ? 'a mapping' : `kind ${kind}`;
+    }
+    if (doc.contents === null) return 'an empty document';
+    return isSeq(doc.contents) ? 'a sequence' : 'a scalar';
+  });
+  return [...new Set(found)].join(', ');
+}
+
+/** An occurrence found by two formats (a workload image with a Flux marker) counts once. */
+function dedupe(all: readonly Occurrence[]): Occurrence[] {
+  const key = (s: readonly [number, number]): string => `${s[0]}-${s[1]}`;
+  const covers = (a: Occurrence, b: Occurrence): boolean => {
+    const keys = new Set(a.spans.map(key));
+    return b.spans.every((s) => keys.has(key(s)));
+  };
+  return all.filter(
+    (o, i) => !all.some((p, j) => j !== i && covers(p, o) && (p.spans.length > o.spans.length || j < i)),
+  );
+}
+
+function analyze(content: string, spec: ImageSpec, fileName: string): Analysis {
+  const { docs, error } = parseDocs(content);
+  if (error !== undefined) {
+    throw new RewindError('manifest_unsupported', `${fileName}: not valid YAML (${error})`);
+  }
+  const ctx: ManifestContext = { content, docs, image: spec.image, tagKey: spec.tagKey, fileName, eol: detectEol(content) };
+  const formats = FORMATS.filter((f) => f.detect(ctx));
+  if (formats.length === 0) {
+    throw new RewindError(
+      'manifest_unsupported',
+      `${fileName}: not a supported manifest (found ${describeDocs(docs)}; expected a Kustomization, Helm values, ` +
+        `a workload (Deployment, StatefulSet, DaemonSet, Job, CronJob, Rollout, Pod) or a Flux $imagepolicy marker)`,
+    );
+  }
+  const extractions = formats.map((f) => f.extract(ctx));
+  const occurrences = dedupe(extractions.flatMap((e) => e.occurrences)).sort((a, b) => a.at - b.at);
+  const first = occurrences[0];
+  if (first === undefined) {
+    const seen = [...new Set(extractions.flatMap((e) => e.seen))];
+    const where = spec.tagKey !== undefined ? ` at tagKey ${spec.tagKey}` : '';
+    throw new RewindError(
+      'image_not_found',
+      `${fileName}: image ${spec.image}${where} not found in the ${formats.map((f) => f.name).join(' / ')} file` +
+        (seen.length > 0 ? ` (images found: ${seen.join(', ')})` : ''),
+    );
+  }
+  const distinct = occurrences.filter((o) => !versionsEqual(o.version, first.version));
+  if (distinct.length > 0) {
+    const list = occurrences
+      .map((o) => `${formatVersion(o.version) || '(none)'} at line ${lineAt(content, o.at)} (${o.format})`)
+      .join(', ');
+    throw new RewindError('manifest_ambiguous', `${fileName}: image ${spec.image} is pinned to different versions: ${list}`);
+  }
+  return { ctx, occurrences, version: { ...first.version } };
+}
+
+/** The version the file pins for `spec.image` (`{}` when an entry names the image but pins nothing). */
+export function extractVersion(content: string, spec: ImageSpec, fileName: string): ImageVersion {
+  return analyze(content, spec, fileName).version;
+}
+
+/** Same content with only the bytes of the tag/digest changed to `to`, at every occurrence of the image. */
+export function replaceVersion(content: string, spec: ImageSpec, to: ImageVersion, fileName: string): string {
+  const { ctx, occurrences } = analyze(content, spec, fileName);
+  const out = applyEdits(ctx, occurrences.flatMap((o) => o.edits(to)));
+  let check: Analysis;
+  try {
+    check = analyze(out, spec, fileName);
+  } catch (err) {
+    throw new RewindError('edit_not_confirmed', `${fileName}: the edited file does not read back: ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+  if (!versionsEqual(check.version, to) || check.occurrences.length !== occurrences.length) {
+    throw new RewindError(
+      'edit_not_confirmed',
+      `${fileName}: after the edit ${spec.image} reads ${formatVersion(check.version)} at ${check.occurrences.length} places, ` +
+        `expected ${formatVersion(to)} at ${occurrences.length}`,
+    );
+  }
+  return out;
+}
