@@ -85,7 +85,9 @@ mode := "merge" if {
 
 reasons := (deny | review) | (merge_reasons | info)
 
-labels := {concat("", ["rewind:", mode]), concat("", ["env:", input.target.environment])}
+labels contains concat("", ["rewind:", mode])
+
+labels contains concat("", ["env:", input.target.environment]) if is_string(input.target.environment)
 
 # ---------------------------------------------------------------- deny
 
@@ -93,7 +95,7 @@ labels := {concat("", ["rewind:", mode]), concat("", ["env:", input.target.envir
 # title: no candidate
 # description: the history walk found no earlier version to return to
 deny contains "no rollback candidate: no earlier version to roll back to" if {
-	object.get(input.change, "to", null) == null
+	object.get(input, ["change", "to"], null) == null
 }
 
 # METADATA
@@ -142,13 +144,14 @@ deny contains msg if {
 #   remediated and on every firing alert of the incident: a deny only asks a
 #   human to look, which is the safe side for a rollback tool.
 deny contains msg if {
-	some a in array.concat([input.alert], object.get(input, "alerts", []))
+	some a in array.concat([input.alert], input.alerts)
 	some name in cfg.versionLabels
-	v := object.get(a.labels, name, "")
+	v := object.get(object.get(a, "labels", {}), name, "")
+	is_string(v)
 	v != ""
 	not same_version(v, input.change.from)
 	msg := concat("", [
-		"alert ", a.name, " is about version ", v, " (label ", name, "), not the current ",
+		"alert ", str(object.get(a, "name", "")), " is about version ", v, " (label ", name, "), not the current ",
 		input.change.from,
 	])
 }
@@ -161,14 +164,63 @@ deny contains "alert began before the current release was committed: the release
 }
 
 # METADATA
+# title: malformed input
+# description: |
+#   A missing or mistyped field would make the rule that reads it undefined,
+#   and an undefined deny is an allow. So every field a rule reads must be
+#   there, with its type.
+deny contains msg if {
+	some field, kind in input_fields
+	not has_type(object.get(input, split(field, "."), null), kind)
+	msg := concat("", ["invalid input: ", field, " must be of type ", kind])
+}
+
+input_fields := {
+	"alert.name": "string",
+	"alert.severity": "string",
+	"alert.labels": "object",
+	"alert.startsAt": "string",
+	"alerts": "array",
+	"target.environment": "string",
+	"change.from": "string",
+	"change.fromCommittedAt": "string",
+	"change.fromAgeSeconds": "number",
+	"change.fromIsRollback": "boolean",
+	"incident.targetsFiring": "number",
+	"history.rollbacksLastHour": "number",
+	"history.openPullRequest": "boolean",
+	"now": "string",
+}
+
+# METADATA
+# title: malformed policy data
+# description: |
+#   data.json is edited by hand; a limit written as "1" would compare as
+#   never reached. A setting of the wrong type denies until it is fixed.
+deny contains msg if {
+	some key, kind in data_fields
+	not has_type(cfg[key], kind)
+	msg := concat("", ["invalid policy data: rewind.", key, " must be of type ", kind])
+}
+
+data_fields := {
+	"severities": "array",
+	"autoMergeSeverities": "array",
+	"autoMergeMaxAgeHours": "number",
+	"maxRollbacksPerHour": "number",
+	"maxConcurrentTargets": "number",
+	"freezeWindows": "array",
+	"disabledEnvironments": "array",
+	"versionLabels": "array",
+}
+
+# METADATA
 # title: unreadable timestamps
 # description: a timestamp the policy cannot read would silently skip the rules that use it
 deny contains msg if {
-	some field, value in {
-		"alert.startsAt": input.alert.startsAt,
-		"change.fromCommittedAt": input.change.fromCommittedAt,
-		"now": input.now,
-	}
+	some field in ["alert.startsAt", "change.fromCommittedAt", "now"]
+	value := object.get(input, split(field, "."), null)
+	is_string(value)
 	not valid_time(value)
 	msg := concat("", ["invalid RFC 3339 timestamp in input.", field])
 }
@@ -241,6 +293,16 @@ young if input.change.fromAgeSeconds < cfg.autoMergeMaxAgeHours * 3600
 
 valid_time(s) if time.parse_rfc3339_ns(s)
 
+has_type(v, "string") if is_string(v)
+
+has_type(v, "number") if is_number(v)
+
+has_type(v, "boolean") if is_boolean(v)
+
+has_type(v, "object") if is_object(v)
+
+has_type(v, "array") if is_array(v)
+
 valid_window(w) if {
 	valid_time(w.start)
 	valid_time(w.end)
@@ -277,6 +339,10 @@ same_version(label, from) if {
 	startswith(from, "sha256:")
 	not startswith(label, "sha256:")
 }
+
+str(x) := x if is_string(x)
+
+else := json.marshal(x)
 
 # Integers print without a fraction; anything else as JSON.
 num(x) := format_int(x, 10) if {
