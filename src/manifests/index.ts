@@ -8,17 +8,20 @@ import { isSeq } from 'yaml';
 import { errorMessage, RewindError } from '../core/errors.ts';
 import type { ImageVersion } from '../core/types.ts';
 import { formatVersion, versionsEqual } from '../core/version.ts';
+import { fluxSetters } from './flux-setters/flux-setters.ts';
+import { helmValues } from './helm-values/helm-values.ts';
 import { kustomize } from './kustomize/kustomize.ts';
 import type { Doc, ManifestContext, ManifestFormat, Occurrence } from './model.ts';
 import { applyEdits, detectEol, lineAt } from './text-edits.ts';
 import { get, parseDocs, rootMap, str } from './yaml-nodes.ts';
+import { workloads } from './workloads/workloads.ts';
 
 export interface ImageSpec {
   image: string;
   tagKey?: string;
 }
 
-const FORMATS: readonly ManifestFormat[] = [kustomize];
+const FORMATS: readonly ManifestFormat[] = [kustomize, helmValues, workloads, fluxSetters];
 
 interface Analysis {
   ctx: ManifestContext;

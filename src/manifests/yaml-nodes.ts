@@ -11,7 +11,7 @@ export function parseDocs(content: string): { docs: Doc[]; error?: string } {
   const docs = Array.from(parseAllDocuments(content, { schema: 'failsafe' }));
   for (const doc of docs) {
     const err = doc.errors[0];
-    if (err) return { docs, error: err.message.split('\n')[0] ?? err.code };
+    if (err) return { docs, error: (err.message.split('\n')[0] ?? err.code).replace(/:$/, '') };
   }
   return { docs };
 }
