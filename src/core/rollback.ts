@@ -1,0 +1,131 @@
+/**
+ * The history walk: from the commits that touched the target file (newest
+ * first, each with the file as it was), find where the current version came
+ * from and the version to roll back to. Pure: it only consumes the iterable,
+ * and stops it as soon as the answer is known so no further pages are read.
+ */
+import { RewindError } from './errors.ts';
+import type { CurrentRelease, FileCommit, ImageVersion, RollbackCandidate } from './types.ts';
+import { formatVersion, parseVersion, versionsEqual } from './version.ts';
+
+/** Trailer on rewind's commits naming the version it rolled back from (the bad one). */
+export const ROLLED_BACK_FROM_TRAILER = 'Rewind-Rolled-Back-From';
+/** Trailer on rewind's commits naming the remediation that made them. */
+export const REMEDIATION_TRAILER = 'Rewind-Remediation';
+
+export interface HistoryAnalysis {
+  current: CurrentRelease;
+  candidate: RollbackCandidate | null;
+  /** why there is no candidate */
+  reason?: string;
+  /** commits consumed from the iterable (the cost of the walk) */
+  commitsRead: number;
+}
+
+export interface AnalyzeOptions {
+  /** names the image in `reason` (e.g. "registry.example.com/acme/checkout") */
+  image?: string;
+}
+
+const TRAILER_LINE = /^([A-Za-z0-9][A-Za-z0-9-]*):\s*(.*)$/;
+
+/** "rewind-rolled-back-from" → "Rewind-Rolled-Back-From": git compares trailer keys case-insensitively. */
+function canonicalKey(key: string): string {
+  return key
+    .split('-')
+    .map((w) => (w === '' ? w : w[0]?.toUpperCase() + w.slice(1).toLowerCase()))
+    .join('-');
+}
+
+/**
+ * Git trailers: the message's last paragraph, when it is not the subject and
+ * every line is `Key: value` (or an indented continuation). Keys are
+ * canonicalized so `trailers[ROLLED_BACK_FROM_TRAILER]` finds any spelling.
+ */
+export function parseTrailers(message: string): Record<string, string[]> {
+  const paragraphs = message
+    .replace(/\r\n/g, '\n')
+    .trim()
+    .split(/\n[ \t]*\n/);
+  const result: Record<string, string[]> = {};
+  if (paragraphs.length < 2) return result;
+  const lines = (paragraphs[paragraphs.length - 1] ?? '').split('\n');
+  const entries: [string, string][] = [];
+  for (const line of lines) {
+    const m = TRAILER_LINE.exec(line);
+    const last = entries[entries.length - 1];
+    if (m !== null) entries.push([canonicalKey(m[1] ?? ''), (m[2] ?? '').trim()]);
+    else if (/^[ \t]/.test(line) && last !== undefined) last[1] = `${last[1]} ${line.trim()}`;
+    else return {};
+  }
+  for (const [key, value] of entries) (result[key] ??= []).push(value);
+  return result;
+}
+
+/** Formatted through parseVersion so "v1@sha256:…" and spacing variants compare equal. */
+function rolledBackFrom(message: string): string[] {
+  return (parseTrailers(message)[ROLLED_BACK_FROM_TRAILER] ?? []).filter((v) => v !== '').map((v) => formatVersion(parseVersion(v)));
+}
+
+/**
+ * `versionOf` returns null when the image is absent from a revision of the
+ * file: that is the beginning of its history for rewind, and the walk stops.
+ */
+export async function analyzeHistory(
+  commits: AsyncIterable<FileCommit>,
+  versionOf: (content: string) => ImageVersion | null,
+  current: ImageVersion,
+  opts: AnalyzeOptions = {},
+): Promise<HistoryAnalysis> {
+  const image = opts.image ?? 'the image';
+  const skipped = new Set<string>();
+  let introducedBy: FileCommit | undefined;
+  let inCurrentRun = true;
+  let candidate: RollbackCandidate | null = null;
+  let commitsRead = 0;
+
+  for await (const commit of commits) {
+    commitsRead += 1;
+    for (const v of rolledBackFrom(commit.message)) skipped.add(v);
+    const version = commit.content === null ? null : versionOf(commit.content);
+    if (version === null) break;
+    if (inCurrentRun) {
+      if (versionsEqual(version, current)) {
+        introducedBy = commit;
+        continue;
+      }
+      inCurrentRun = false;
+      if (introducedBy === undefined) {
+        // The newest commit must pin what was read at the head; otherwise the
+        // file moved between reading it and walking its history.
+        throw new RewindError(
+          'github_conflict',
+          `history of the file does not start at the current version ${formatVersion(current)} of ${image} (newest commit ${commit.sha} pins ${formatVersion(version)}); the file changed during the walk`,
+          { retryable: true },
+        );
+      }
+    }
+    if (versionsEqual(version, current) || skipped.has(formatVersion(version))) continue;
+    candidate = { to: version, toCommit: commit.sha };
+    break; // the iterator's return() runs: no further pages are fetched
+  }
+
+  if (introducedBy === undefined) {
+    throw new RewindError('github_conflict', `history of the file has no commit pinning the current version ${formatVersion(current)} of ${image}`, {
+      retryable: true,
+    });
+  }
+  const release: CurrentRelease = {
+    version: current,
+    commit: introducedBy.sha,
+    committedAt: introducedBy.committedAt,
+    isRollback: rolledBackFrom(introducedBy.message).length > 0,
+  };
+  if (candidate !== null) return { current: release, candidate, commitsRead };
+  const earlier = [...skipped].filter((v) => v !== formatVersion(current));
+  const reason =
+    inCurrentRun || earlier.length === 0
+      ? `no earlier version of ${image} in the file's history`
+      : `every earlier version of ${image} was rolled back from: ${earlier.join(', ')}`;
+  return { current: release, candidate: null, reason, commitsRead };
+}

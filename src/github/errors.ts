@@ -1,0 +1,90 @@
+/**
+ * GitHub failures → RewindError, so the worker knows whether a retry can
+ * help. Messages name the operation, the call and GitHub's own message; the
+ * request headers (and so the token) are never part of them.
+ */
+import { RewindError, errorMessage, type ErrorCode } from '../core/errors.ts';
+
+interface HttpFailure {
+  status: number;
+  request?: { method?: string; url?: string };
+  response?: { data?: unknown; headers?: Record<string, string | number | undefined> };
+}
+
+export function httpStatus(err: unknown): number | undefined {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** GitHub's message plus any detail messages of a 422 "Validation Failed". */
+export function githubMessage(err: unknown): string {
+  const data = (err as HttpFailure | null)?.response?.data as { message?: unknown; errors?: unknown } | undefined;
+  if (data === undefined || typeof data !== 'object' || data === null) return errorMessage(err);
+  const details = Array.isArray(data.errors)
+    ? data.errors.map((e: unknown) => (typeof e === 'string' ? e : typeof (e as { message?: unknown }).message === 'string' ? (e as { message: string }).message : '')).filter((m) => m !== '')
+    : [];
+  const main = typeof data.message === 'string' ? data.message : errorMessage(err);
+  return details.length > 0 ? `${main}: ${details.join('; ')}` : main;
+}
+
+function callOf(err: unknown): string {
+  const req = (err as HttpFailure | null)?.request;
+  if (req?.method === undefined || req.url === undefined) return '';
+  let path = req.url;
+  try {
+    path = new URL(req.url).pathname;
+  } catch {
+    // a relative url is already a path
+  }
+  return ` (${req.method} ${decodeURIComponent(path)})`;
+}
+
+export interface MapOptions {
+  /** this failure means "the file or branch moved under us": re-read and retry */
+  isConflict?: (status: number, message: string) => boolean;
+}
+
+function isRateLimit(err: unknown, message: string): boolean {
+  const remaining = (err as HttpFailure | null)?.response?.headers?.['x-ratelimit-remaining'];
+  return String(remaining) === '0' || /rate limit/i.test(message);
+}
+
+function classify(status: number | undefined, message: string, err: unknown, opts: MapOptions): { code: ErrorCode; retryable: boolean } {
+  if (status === undefined || status >= 500) return { code: 'github_unavailable', retryable: true };
+  if (opts.isConflict?.(status, message) === true) return { code: 'github_conflict', retryable: true };
+  if (status === 429 || (status === 403 && isRateLimit(err, message))) return { code: 'github_unavailable', retryable: true };
+  if (status === 401 || status === 403) return { code: 'github_auth', retryable: false };
+  if (status === 404) return { code: 'github_not_found', retryable: false };
+  if (status === 409) return { code: 'github_conflict', retryable: true };
+  return { code: 'github_invalid', retryable: false };
+}
+
+/** GraphQL answers 200 with `errors`: NOT_FOUND and RATE_LIMITED have meaning, the rest is a bad request. */
+function graphqlErrors(err: unknown): { type?: string; message?: string }[] | undefined {
+  const errors = (err as { errors?: unknown } | null)?.errors;
+  return (err as Error | null)?.name === 'GraphqlResponseError' && Array.isArray(errors) ? (errors as { type?: string; message?: string }[]) : undefined;
+}
+
+export function toRewindError(err: unknown, operation: string, opts: MapOptions = {}): RewindError {
+  if (err instanceof RewindError) return err;
+  const gql = graphqlErrors(err);
+  if (gql !== undefined) {
+    const message = gql.map((e) => e.message ?? e.type ?? 'error').join('; ');
+    const code: ErrorCode = gql.some((e) => e.type === 'NOT_FOUND') ? 'github_not_found' : gql.some((e) => e.type === 'RATE_LIMITED') ? 'github_unavailable' : 'github_invalid';
+    return new RewindError(code, `GitHub ${operation} failed (POST /graphql): ${message}`, { retryable: code === 'github_unavailable', cause: err });
+  }
+  const status = httpStatus(err);
+  const message = status === undefined ? errorMessage(err) : githubMessage(err);
+  const { code, retryable } = classify(status, message, err, opts);
+  const what = status === undefined ? message : `${status} ${message}`;
+  return new RewindError(code, `GitHub ${operation} failed${callOf(err)}: ${what}`, { retryable, cause: err });
+}
+
+/** Runs one GitHub call, mapping its failure. */
+export async function call<T>(operation: string, fn: () => Promise<T>, opts: MapOptions = {}): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toRewindError(err, operation, opts);
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The Octokit client rewind uses: retries for 5xx and network errors,
+ * throttling for rate limits, a request counter, and token or GitHub App auth.
+ * Built per process by the composition root; tests point it at the emulator.
+ */
+import { createAppAuth } from '@octokit/auth-app';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+
+export type GitHubClient = Octokit;
+
+/** `kind` is optional so the config's auth value can be passed as is; 'none' is anonymous (public repos only). */
+export type GitHubAuthOptions =
+  | { kind?: 'token'; token: string }
+  | { kind?: 'app'; appId: string | number; privateKey: string; installationId: string | number }
+  | { kind: 'none' };
+
+/** The part of a prom-client Counter<'method' | 'status'> rewind uses. */
+export interface RequestCounter {
+  inc(labels: { method: string; status: string }, value?: number): void;
+}
+
+export interface GitHubMetrics {
+  githubRequests: RequestCounter;
+}
+
+/** pino-shaped: an object, then a static message. */
+export interface GitHubLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface CreateOctokitOptions {
+  /** https://api.github.com, a GHES https://host/api/v3, or the emulator's URL */
+  baseUrl: string;
+  auth: GitHubAuthOptions;
+  request?: { fetch?: typeof fetch };
+  logger?: GitHubLogger;
+  metrics?: GitHubMetrics;
+  /** retries of a 5xx or network failure (default 3; 0 in tests so an injected 500 fails at once) */
+  retries?: number;
+  /** base of the quadratic retry delay (default 1000 ms: 1 s, 4 s, 9 s) */
+  retryAfterBaseMs?: number;
+  /** retries after a primary or secondary rate limit (default 2) ... */
+  rateLimitRetries?: number;
+  /** ... when GitHub asks to wait at most this long (default 60 s) */
+  maxRetryAfterSeconds?: number;
+  /**
+   * GitHub asks integrations to space content-creating requests about a second
+   * apart to avoid secondary rate limits; the throttling plugin does so by
+   * default. Tests and the demo against the emulator turn it off.
+   */
+  spaceWrites?: boolean;
+  /** per-request timeout (default 30 s): a hung connection must not hold a worker forever */
+  timeoutMs?: number;
+  userAgent?: string;
+}
+
+/** Counts every HTTP attempt: installed before the retry plugin, so retries are counted too. */
+function requestMetrics(octokit: Pick<Octokit, 'hook'>, options: { rewindMetrics?: GitHubMetrics; [option: string]: unknown }): Record<string, never> {
+  const metrics = options.rewindMetrics;
+  if (metrics === undefined) return {};
+  octokit.hook.after('request', (response, opts) => {
+    metrics.githubRequests.inc({ method: opts.method, status: String(response.status) });
+  });
+  octokit.hook.error('request', (error, opts) => {
+    const status = (error as { status?: unknown }).status;
+    metrics.githubRequests.inc({ method: opts.method, status: typeof status === 'number' ? String(status) : 'network' });
+    throw error;
+  });
+  return {};
+}
+
+const RewindOctokit = Octokit.plugin(requestMetrics, retry, throttling);
+
+/** A Bottleneck.Group stand-in that runs every job at once (spaceWrites: false). */
+const immediateGroup = {
+  key: () => ({
+    schedule: (_opts: unknown, fn: (...args: unknown[]) => unknown, ...args: unknown[]) => Promise.resolve().then(() => fn(...args)),
+  }),
+};
+
+const silent: GitHubLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+export function createOctokit(opts: CreateOctokitOptions): GitHubClient {
+  const logger = opts.logger ?? silent;
+  const rateLimitRetries = opts.rateLimitRetries ?? 2;
+  const maxRetryAfter = opts.maxRetryAfterSeconds ?? 60;
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const baseFetch = opts.request?.fetch ?? globalThis.fetch;
+  const fetchWithTimeout: typeof fetch = (input, init) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return baseFetch(input, { ...init, signal });
+  };
+  const onLimit =
+    (kind: string) =>
+    (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number): boolean => {
+      const willRetry = retryCount < rateLimitRetries && retryAfter <= maxRetryAfter;
+      logger.warn({ kind, method: options.method, url: options.url, retryAfter, retryCount, willRetry }, 'GitHub rate limit hit');
+      return willRetry;
+    };
+  const a = opts.auth;
+  const auth =
+    'token' in a
+      ? { auth: a.token }
+      : 'appId' in a
+        ? { authStrategy: createAppAuth, auth: { appId: a.appId, privateKey: a.privateKey, installationId: a.installationId } }
+        : {};
+  return new RewindOctokit({
+    ...auth,
+    baseUrl: opts.baseUrl.replace(/\/+$/, ''),
+    userAgent: opts.userAgent ?? 'rewind',
+    request: { fetch: fetchWithTimeout },
+    // Only the message: Octokit's debug objects carry request options, and headers must never reach the logs.
+    log: {
+      debug: (message: string) => logger.debug({}, message),
+      info: (message: string) => logger.debug({}, message),
+      warn: (message: string) => logger.warn({}, message),
+      // request errors are mapped to RewindError and reported by the caller; logging them here would duplicate
+      error: (message: string) => logger.debug({}, message),
+    },
+    rewindMetrics: opts.metrics,
+    retry: {
+      retries: opts.retries ?? 3,
+      retryAfterBaseValue: opts.retryAfterBaseMs ?? 1000,
+      // 405/409/422 answer the same to the same request; 429 belongs to the throttling plugin.
+      doNotRetry: [400, 401, 403, 404, 405, 409, 410, 422, 429, 451],
+    },
+    throttle: {
+      onRateLimit: onLimit('primary'),
+      onSecondaryRateLimit: onLimit('secondary'),
+      ...(opts.spaceWrites === false ? { write: immediateGroup as never, notifications: immediateGroup as never } : {}),
+    },
+  });
+}

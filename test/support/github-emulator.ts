@@ -1,0 +1,395 @@
+/**
+ * A GitHub REST/GraphQL API emulator for tests and `npm run demo`: a real HTTP
+ * server on 127.0.0.1 over an exact in-memory Git model. It answers only the
+ * endpoints rewind's adapter uses, with GitHub's status codes and shapes, and
+ * records every other call in `unknownRequests` so tests fail on them.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileDiff } from './github-emulator/diff.ts';
+import { RepoModel, type FileChanges, type Signature } from './github-emulator/git-model.ts';
+import { handleGraphql, operationName } from './github-emulator/graphql.ts';
+import { DOCS_URL, HttpError, type EmulatorResponse, type RequestContext, type Route } from './github-emulator/http.ts';
+import { gitRoutes } from './github-emulator/routes-git.ts';
+import { pullChanges, pullRoutes } from './github-emulator/routes-pulls.ts';
+
+export interface RecordedRequest {
+  method: string;
+  /** decoded pathname, e.g. /repos/acme/gitops/git/ref/heads/main */
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  status: number;
+  /** GraphQL operation name, for POST /graphql */
+  operationName?: string;
+}
+
+export interface RequestMatcher {
+  method?: string;
+  /** a RegExp tested against the decoded pathname, or a substring of it */
+  pathPattern: string | RegExp;
+  /** how many matching requests the rule applies to (default 1) */
+  times?: number;
+}
+
+export interface FailRule extends RequestMatcher {
+  status: number;
+  /** default: GitHub's error shape with a message naming the injected fault */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface BeforeRule extends RequestMatcher {
+  /** runs before the request is handled, e.g. to change a file behind the client's back */
+  run(): void;
+}
+
+export interface Person {
+  name: string;
+  email: string;
+}
+
+export interface SeedCommit {
+  message: string;
+  /** path → new content, or null to delete; applied on top of the previous commit */
+  files: FileChanges;
+  date?: string | Date;
+  author?: Person;
+}
+
+export interface SeedRepoOptions {
+  owner: string;
+  repo: string;
+  defaultBranch?: string;
+  commits: readonly SeedCommit[];
+  /** logins that may be requested as reviewers; omitted = anyone */
+  collaborators?: readonly string[];
+}
+
+export interface CommitSummary {
+  sha: string;
+  parents: readonly string[];
+  message: string;
+  author: Signature;
+  committer: Signature;
+  /** paths changed relative to the first parent */
+  changedPaths: string[];
+}
+
+export interface PullSummary {
+  number: number;
+  title: string;
+  body: string | null;
+  state: 'open' | 'closed';
+  merged: boolean;
+  headRef: string;
+  headSha: string;
+  baseRef: string;
+  labels: string[];
+  requestedReviewers: string[];
+  comments: string[];
+  mergeCommitSha: string | null;
+}
+
+export interface GitHubEmulatorOptions {
+  /** the token clients must send (default "test-token") */
+  token?: string;
+  /** the login the token belongs to (default "rewind-bot") */
+  login?: string;
+  now?: () => Date;
+  /** GraphQL Blob.text beyond this many characters is truncated (default 512 KiB) */
+  blobTextLimit?: number;
+}
+
+export interface GitHubEmulator {
+  /** http://127.0.0.1:PORT: the baseUrl for Octokit */
+  url: string;
+  /** every request, in arrival order (cleared by clearRequests) */
+  readonly requests: RecordedRequest[];
+  readonly unknownRequests: RecordedRequest[];
+  close(): Promise<void>;
+  /** builds history commit by commit; returns the shas, oldest first */
+  seedRepo(opts: SeedRepoOptions): { shas: string[]; headSha: string };
+  /** a commit straight onto a branch (no HTTP): changes "behind the client's back" */
+  commit(input: { owner: string; repo: string; branch: string; message: string; files: FileChanges; date?: string | Date; author?: Person }): string;
+  createBranch(owner: string, repo: string, branch: string, from?: string): string;
+  /** seeds an open pull request, creating its head branch with one commit when missing */
+  openPullRequest(input: { owner: string; repo: string; head: string; base?: string; title: string; body?: string; labels?: string[]; files?: FileChanges }): number;
+  setCollaborators(owner: string, repo: string, logins: readonly string[] | null): void;
+  failNext(rule: FailRule): void;
+  beforeNext(rule: BeforeRule): void;
+  getFile(owner: string, repo: string, branch: string, path: string): string | undefined;
+  /** newest first along first parents */
+  listCommits(owner: string, repo: string, branch: string): CommitSummary[];
+  branches(owner: string, repo: string): string[];
+  pulls(owner: string, repo: string): PullSummary[];
+  /** unified diff of the pull request (head against its merge base with base) */
+  diff(owner: string, repo: string, prNumber: number): string;
+  clearRequests(): void;
+  /** throws listing every request the emulator did not implement */
+  assertNoUnknownRequests(): void;
+}
+
+function matches(rule: RequestMatcher, method: string, path: string): boolean {
+  if (rule.method !== undefined && rule.method.toUpperCase() !== method) return false;
+  return typeof rule.pathPattern === 'string' ? path.includes(rule.pathPattern) : rule.pathPattern.test(path);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function errorBody(status: number, message: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { message, ...extra, documentation_url: DOCS_URL, status: String(status) };
+}
+
+export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Promise<GitHubEmulator> {
+  const token = opts.token ?? 'test-token';
+  const login = opts.login ?? 'rewind-bot';
+  const now = opts.now ?? (() => new Date());
+  const repos = new Map<string, RepoModel>();
+  const requests: RecordedRequest[] = [];
+  const unknownRequests: RecordedRequest[] = [];
+  const failRules: (FailRule & { left: number })[] = [];
+  const beforeRules: (BeforeRule & { left: number })[] = [];
+  const routes: Route[] = [...gitRoutes, ...pullRoutes];
+  let baseUrl = '';
+
+  const repoOrThrow = (owner: string, name: string): RepoModel => {
+    const repo = repos.get(`${owner}/${name}`.toLowerCase());
+    if (repo === undefined) throw new Error(`emulator: no repository ${owner}/${name}`);
+    return repo;
+  };
+
+  const takeRule = <T extends RequestMatcher & { left: number }>(rules: T[], method: string, path: string): T | undefined => {
+    const rule = rules.find((r) => r.left > 0 && matches(r, method, path));
+    if (rule !== undefined) rule.left -= 1;
+    return rule;
+  };
+
+  function dispatch(method: string, path: string, query: URLSearchParams, body: unknown, headers: IncomingMessage['headers'], record: RecordedRequest): EmulatorResponse & { unknown?: boolean } {
+    const presented = /^(?:token|bearer)\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1];
+    if (presented === undefined) return { status: 401, body: errorBody(401, 'Requires authentication') };
+    if (presented !== token) return { status: 401, body: errorBody(401, 'Bad credentials') };
+    takeRule(beforeRules, method, path)?.run();
+    const fault = takeRule(failRules, method, path);
+    if (fault !== undefined) {
+      const res: EmulatorResponse = { status: fault.status, body: fault.body ?? errorBody(fault.status, `emulator: injected ${fault.status}`) };
+      return fault.headers === undefined ? res : { ...res, headers: fault.headers };
+    }
+    try {
+      if (method === 'POST' && path === '/graphql') {
+        const query = typeof body === 'object' && body !== null ? (body as { query?: unknown }).query : undefined;
+        const op = typeof query === 'string' ? operationName(query) : undefined;
+        if (op !== undefined) record.operationName = op;
+        return handleGraphql(body, { repoLookup: (o, n) => repos.get(`${o}/${n}`.toLowerCase()), blobTextLimit: opts.blobTextLimit ?? 512 * 1024 });
+      }
+      for (const route of routes) {
+        const m = route.method === method ? route.pattern.exec(path) : null;
+        if (m === null) continue;
+        const ctx: RequestContext = {
+          method,
+          params: m.slice(1).map((p) => p ?? ''),
+          query,
+          accept: headers.accept ?? '',
+          body,
+          baseUrl,
+          login,
+          now,
+          repo: (owner, name) => {
+            const repo = repos.get(`${owner}/${name}`.toLowerCase());
+            if (repo === undefined) throw new HttpError(404, 'Not Found');
+            return repo;
+          },
+        };
+        return route.handle(ctx);
+      }
+      // 404 rather than 501: Octokit retries 5xx, and an unknown call should fail fast and loudly.
+      return { status: 404, body: errorBody(404, `emulator does not implement ${method} ${path}`), unknown: true };
+    } catch (err) {
+      if (err instanceof HttpError) {
+        // A GraphQL document the emulator does not know is an unknown request too.
+        return { status: err.status, body: errorBody(err.status, err.message, err.extra), unknown: path === '/graphql' };
+      }
+      throw err;
+    }
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', baseUrl);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = decodeURIComponent(url.pathname);
+    const text = await readBody(req);
+    let body: unknown = undefined;
+    let out: EmulatorResponse & { unknown?: boolean };
+    const record: RecordedRequest = { method, path, query: Object.fromEntries(url.searchParams), body: undefined, status: 0 };
+    try {
+      body = text === '' ? undefined : (JSON.parse(text) as unknown);
+      record.body = body;
+      out = dispatch(method, path, url.searchParams, body, req.headers, record);
+    } catch (err) {
+      out = err instanceof SyntaxError ? { status: 400, body: errorBody(400, 'Problems parsing JSON') } : { status: 500, body: errorBody(500, `emulator bug: ${String(err)}`) };
+    }
+    record.status = out.status;
+    requests.push(record);
+    if (out.unknown === true) unknownRequests.push(record);
+    const reset = Math.floor(Date.now() / 1000) + 3600;
+    res.writeHead(out.status, {
+      'content-type': out.raw === undefined ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8',
+      'x-github-request-id': `EMU:${requests.length}`,
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': '4999',
+      'x-ratelimit-reset': String(reset),
+      ...out.headers,
+    });
+    res.end(out.raw ?? (out.status === 204 || out.body === undefined ? undefined : JSON.stringify(out.body)));
+  }
+
+  const server = createServer((req, res) => {
+    onRequest(req, res).catch((err: unknown) => {
+      res.writeHead(500).end(String(err));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const seedSignature = (author: Person | undefined, date: string | Date | undefined, fallback: Date): Signature => ({
+    ...(author ?? { name: 'Seed Author', email: 'seed@example.com' }),
+    date: date === undefined ? fallback.toISOString() : new Date(date).toISOString(),
+  });
+
+  const emulator: GitHubEmulator = {
+    url: baseUrl,
+    requests,
+    unknownRequests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err === undefined ? resolve() : reject(err)));
+        server.closeAllConnections();
+      }),
+    seedRepo(seed) {
+      const branch = seed.defaultBranch ?? 'main';
+      const repo = new RepoModel(seed.owner, seed.repo, branch);
+      if (seed.collaborators !== undefined) repo.collaborators = new Set(seed.collaborators);
+      repos.set(repo.fullName.toLowerCase(), repo);
+      // Undated seed commits are spaced a minute apart, ending now, so history reads naturally.
+      const end = now().getTime();
+      const shas = seed.commits.map((c, i) => {
+        const sig = seedSignature(c.author, c.date, new Date(end - (seed.commits.length - 1 - i) * 60_000));
+        return repo.commitChanges(branch, c.files, c.message, sig, sig).sha;
+      });
+      return { shas, headSha: repo.refs.get(branch) ?? '' };
+    },
+    commit(input) {
+      const repo = repoOrThrow(input.owner, input.repo);
+      if (!repo.refs.has(input.branch)) throw new Error(`emulator: no branch ${input.branch}`);
+      const sig = seedSignature(input.author, input.date, now());
+      return repo.commitChanges(input.branch, input.files, input.message, sig, sig).sha;
+    },
+    createBranch(owner, name, branch, from) {
+      const repo = repoOrThrow(owner, name);
+      const sha = repo.resolve(from ?? repo.defaultBranch);
+      if (sha === undefined) throw new Error(`emulator: cannot resolve ${from ?? repo.defaultBranch}`);
+      repo.refs.set(branch, sha);
+      return sha;
+    },
+    openPullRequest(input) {
+      const repo = repoOrThrow(input.owner, input.repo);
+      const base = input.base ?? repo.defaultBranch;
+      if (!repo.refs.has(input.head)) {
+        emulator.createBranch(input.owner, input.repo, input.head, base);
+        const sig = seedSignature(undefined, undefined, now());
+        repo.commitChanges(input.head, input.files ?? { [`.seed/${input.head}`]: `${input.head}\n` }, input.title, sig, sig);
+      }
+      const at = now().toISOString();
+      const number = repo.pulls.length + 1;
+      repo.pulls.push({
+        number,
+        id: repo.nextId(),
+        title: input.title,
+        body: input.body ?? null,
+        user: login,
+        headRef: input.head,
+        headSha: repo.refs.get(input.head) ?? '',
+        baseRef: base,
+        state: 'open',
+        merged: false,
+        mergedAt: null,
+        mergeCommitSha: null,
+        labels: [...(input.labels ?? [])],
+        requestedReviewers: [],
+        comments: [],
+        createdAt: at,
+        updatedAt: at,
+        closedAt: null,
+      });
+      return number;
+    },
+    setCollaborators(owner, name, logins) {
+      repoOrThrow(owner, name).collaborators = logins === null ? null : new Set(logins);
+    },
+    failNext(rule) {
+      failRules.push({ ...rule, left: rule.times ?? 1 });
+    },
+    beforeNext(rule) {
+      beforeRules.push({ ...rule, left: rule.times ?? 1 });
+    },
+    getFile(owner, name, branch, path) {
+      const repo = repoOrThrow(owner, name);
+      const sha = repo.resolve(branch);
+      return sha === undefined ? undefined : repo.commit(sha).tree.get(path);
+    },
+    listCommits(owner, name, branch) {
+      const repo = repoOrThrow(owner, name);
+      const sha = repo.resolve(branch);
+      if (sha === undefined) return [];
+      return [...repo.firstParentLog(sha)].map((c) => {
+        const parent = c.parents[0] === undefined ? new Map<string, string>() : repo.commit(c.parents[0]).tree;
+        return { sha: c.sha, parents: c.parents, message: c.message, author: c.author, committer: c.committer, changedPaths: RepoModel.changedPaths(parent, c.tree) };
+      });
+    },
+    branches: (owner, name) => [...repoOrThrow(owner, name).refs.keys()].sort(),
+    pulls(owner, name) {
+      return repoOrThrow(owner, name)
+        .allPulls()
+        .map((p) => ({
+          number: p.number,
+          title: p.title,
+          body: p.body,
+          state: p.state,
+          merged: p.merged,
+          headRef: p.headRef,
+          headSha: p.headSha,
+          baseRef: p.baseRef,
+          labels: [...p.labels],
+          requestedReviewers: [...p.requestedReviewers],
+          comments: p.comments.map((c) => c.body),
+          mergeCommitSha: p.mergeCommitSha,
+        }));
+    },
+    diff(owner, name, prNumber) {
+      const repo = repoOrThrow(owner, name);
+      const pr = repo.pull(prNumber);
+      if (pr === undefined) throw new Error(`emulator: no pull request #${prNumber} in ${owner}/${name}`);
+      return pullChanges(repo, pr)
+        .map((f) => fileDiff(f.path, f.before, f.after))
+        .join('');
+    },
+    clearRequests() {
+      requests.length = 0;
+      unknownRequests.length = 0;
+    },
+    assertNoUnknownRequests() {
+      if (unknownRequests.length > 0) {
+        const list = unknownRequests.map((r) => `${r.method} ${r.path}${r.operationName === undefined ? '' : ` (${r.operationName})`} → ${r.status}`);
+        throw new Error(`GitHub emulator received ${unknownRequests.length} unknown request(s):\n  ${list.join('\n  ')}`);
+      }
+    },
+  };
+  return emulator;
+}

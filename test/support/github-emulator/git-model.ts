@@ -1,0 +1,205 @@
+/**
+ * An exact in-memory model of the Git history the emulator serves: commits
+ * with parents and full trees, branches, and the pull requests on top. Trees
+ * are flat maps path → content; shas are computed the way git computes blob
+ * shas, and commit shas hash a canonical serialization, so equal commits get
+ * equal shas just as in git.
+ */
+import { createHash } from 'node:crypto';
+
+export interface Signature {
+  name: string;
+  email: string;
+  date: string;
+}
+
+export interface Commit {
+  sha: string;
+  parents: readonly string[];
+  tree: ReadonlyMap<string, string>;
+  treeSha: string;
+  message: string;
+  author: Signature;
+  committer: Signature;
+}
+
+export interface PullState {
+  number: number;
+  id: number;
+  title: string;
+  body: string | null;
+  user: string;
+  headRef: string;
+  /** last known head sha: follows the branch while the PR is open and the branch exists */
+  headSha: string;
+  baseRef: string;
+  state: 'open' | 'closed';
+  merged: boolean;
+  mergedAt: string | null;
+  mergeCommitSha: string | null;
+  labels: string[];
+  requestedReviewers: string[];
+  comments: { id: number; body: string; user: string; createdAt: string }[];
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+}
+
+export function sha1(text: string | Buffer): string {
+  return createHash('sha1').update(text).digest('hex');
+}
+
+/** git's blob sha: sha1("blob <byte length>\0" + content) */
+export function blobSha(content: string): string {
+  const buf = Buffer.from(content, 'utf8');
+  return createHash('sha1').update(`blob ${buf.length}\0`).update(buf).digest('hex');
+}
+
+function treeSha(tree: ReadonlyMap<string, string>): string {
+  const entries = [...tree.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return sha1(`tree\0${entries.map(([p, c]) => `${p}\0${blobSha(c)}`).join('\n')}`);
+}
+
+function sig(s: Signature): string {
+  return `${s.name} <${s.email}> ${Math.floor(Date.parse(s.date) / 1000)} +0000`;
+}
+
+export type FileChanges = Readonly<Record<string, string | null>>;
+
+export class RepoModel {
+  readonly commits = new Map<string, Commit>();
+  /** branch name → commit sha */
+  readonly refs = new Map<string, string>();
+  readonly pulls: PullState[] = [];
+  /** null = everyone may be requested as a reviewer */
+  collaborators: Set<string> | null = null;
+  private seq = 0;
+
+  constructor(
+    readonly owner: string,
+    readonly name: string,
+    readonly defaultBranch: string,
+  ) {}
+
+  nextId(): number {
+    this.seq += 1;
+    return this.seq;
+  }
+
+  get fullName(): string {
+    return `${this.owner}/${this.name}`;
+  }
+
+  createCommit(input: {
+    parents: readonly string[];
+    tree: ReadonlyMap<string, string>;
+    message: string;
+    author: Signature;
+    committer: Signature;
+  }): Commit {
+    const tsha = treeSha(input.tree);
+    const text = [
+      `tree ${tsha}`,
+      ...input.parents.map((p) => `parent ${p}`),
+      `author ${sig(input.author)}`,
+      `committer ${sig(input.committer)}`,
+      '',
+      input.message,
+    ].join('\n');
+    const commit: Commit = { ...input, tree: new Map(input.tree), treeSha: tsha, sha: sha1(`commit ${Buffer.byteLength(text)}\0${text}`) };
+    this.commits.set(commit.sha, commit);
+    return commit;
+  }
+
+  /** A commit on top of `branch` (created from nothing when it does not exist yet) applying `changes`. */
+  commitChanges(branch: string, changes: FileChanges, message: string, author: Signature, committer: Signature = author): Commit {
+    const parentSha = this.refs.get(branch);
+    const tree = new Map(parentSha === undefined ? [] : this.commit(parentSha).tree);
+    for (const [path, content] of Object.entries(changes)) {
+      if (content === null) tree.delete(path);
+      else tree.set(path, content);
+    }
+    const commit = this.createCommit({ parents: parentSha === undefined ? [] : [parentSha], tree, message, author, committer });
+    this.refs.set(branch, commit.sha);
+    return commit;
+  }
+
+  commit(sha: string): Commit {
+    const c = this.commits.get(sha);
+    if (c === undefined) throw new Error(`emulator: no commit ${sha}`);
+    return c;
+  }
+
+  /** A branch name, "heads/<branch>", or a full commit sha → commit sha. */
+  resolve(ref: string): string | undefined {
+    const name = ref.startsWith('refs/heads/') ? ref.slice(11) : ref.startsWith('heads/') ? ref.slice(6) : ref;
+    return this.refs.get(name) ?? (this.commits.has(ref) ? ref : undefined);
+  }
+
+  *firstParentLog(sha: string): Generator<Commit> {
+    let cur: string | undefined = sha;
+    while (cur !== undefined) {
+      const c = this.commit(cur);
+      yield c;
+      cur = c.parents[0];
+    }
+  }
+
+  /**
+   * Commits that changed `path`, newest first. Follows first parents only:
+   * the emulator's merges are squashes, so history is linear in practice.
+   */
+  *pathHistory(sha: string, path: string): Generator<Commit> {
+    for (const c of this.firstParentLog(sha)) {
+      const parent = c.parents[0] === undefined ? undefined : this.commit(c.parents[0]);
+      if (c.tree.get(path) !== parent?.tree.get(path)) yield c;
+    }
+  }
+
+  ancestors(sha: string): Set<string> {
+    const seen = new Set<string>();
+    const todo = [sha];
+    while (todo.length > 0) {
+      const cur = todo.pop() as string;
+      if (seen.has(cur)) continue;
+      seen.add(cur);
+      todo.push(...this.commit(cur).parents);
+    }
+    return seen;
+  }
+
+  /** The nearest common ancestor (breadth first from b), or undefined for unrelated histories. */
+  mergeBase(a: string, b: string): string | undefined {
+    const ofA = this.ancestors(a);
+    const queue = [b];
+    const seen = new Set<string>();
+    while (queue.length > 0) {
+      const cur = queue.shift() as string;
+      if (ofA.has(cur)) return cur;
+      if (seen.has(cur)) continue;
+      seen.add(cur);
+      queue.push(...this.commit(cur).parents);
+    }
+    return undefined;
+  }
+
+  /** Paths whose content differs between two trees (sorted). */
+  static changedPaths(from: ReadonlyMap<string, string>, to: ReadonlyMap<string, string>): string[] {
+    const paths = new Set([...from.keys(), ...to.keys()]);
+    return [...paths].filter((p) => from.get(p) !== to.get(p)).sort();
+  }
+
+  pull(number: number): PullState | undefined {
+    const pr = this.pulls.find((p) => p.number === number);
+    // GitHub keeps an open PR's head sha in step with its branch.
+    if (pr !== undefined && pr.state === 'open') {
+      const head = this.refs.get(pr.headRef);
+      if (head !== undefined) pr.headSha = head;
+    }
+    return pr;
+  }
+
+  allPulls(): PullState[] {
+    return this.pulls.map((p) => this.pull(p.number) as PullState);
+  }
+}

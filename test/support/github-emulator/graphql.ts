@@ -1,0 +1,108 @@
+/**
+ * POST /graphql: recognizes exactly the query documents rewind sends, by
+ * operation name and text, validates their variables, and answers with
+ * GitHub's shapes. Any other document is a 400 and an unknown request.
+ */
+import type { RepoModel } from './git-model.ts';
+import { HttpError, field, type EmulatorResponse } from './http.ts';
+
+/** A copy of the adapter's document: a change on either side must be made on both on purpose. */
+export const FILE_HISTORY_QUERY = `
+query RewindFileHistory($owner: String!, $name: String!, $expression: String!, $path: String!, $first: Int!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    object(expression: $expression) {
+      ... on Commit {
+        history(path: $path, first: $first, after: $after) {
+          pageInfo { hasNextPage endCursor }
+          nodes {
+            oid
+            message
+            committedDate
+            file(path: $path) { object { ... on Blob { text isTruncated } } }
+          }
+        }
+      }
+    }
+  }
+}`;
+
+const normalize = (q: string): string => q.replace(/\s+/g, ' ').replace(/\s*([{}():,!$])\s*/g, '$1').trim();
+
+export function operationName(query: string): string | undefined {
+  return /^\s*(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(query)?.[1];
+}
+
+export interface GraphqlOptions {
+  repoLookup(owner: string, name: string): RepoModel | undefined;
+  /** Blob.text longer than this is cut and isTruncated set, as GitHub does for large blobs. */
+  blobTextLimit: number;
+}
+
+function gqlError(message: string, extra: Record<string, unknown> = {}): EmulatorResponse {
+  return { status: 200, body: { data: null, errors: [{ message, locations: [], ...extra }] } };
+}
+
+export function handleGraphql(body: unknown, opts: GraphqlOptions): EmulatorResponse {
+  const query = field(body, 'query');
+  if (typeof query !== 'string' || normalize(query) !== normalize(FILE_HISTORY_QUERY)) {
+    throw new HttpError(400, `emulator does not know this GraphQL document (operation ${typeof query === 'string' ? (operationName(query) ?? 'anonymous') : 'missing'})`);
+  }
+  const vars = field(body, 'variables');
+  const str = (k: string): string | undefined => {
+    const v = field(vars, k);
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  const owner = str('owner');
+  const name = str('name');
+  const expression = str('expression');
+  const path = str('path');
+  const first = field(vars, 'first');
+  const after = field(vars, 'after') ?? null;
+  if (owner === undefined || name === undefined || expression === undefined || path === undefined) {
+    return gqlError('Variables owner, name, expression and path must be non-empty strings', { type: 'INVALID_VARIABLES' });
+  }
+  if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > 100) {
+    return gqlError(`Requesting ${String(first)} records on the \`history\` connection exceeds the \`first\` limit of 100 records.`, { type: 'EXCESSIVE_PAGINATION' });
+  }
+  if (after !== null && (typeof after !== 'string' || !/^[0-9a-f]{40} \d+$/.test(after))) {
+    return gqlError(`\`${String(after)}\` does not appear to be a valid cursor.`, { type: 'INVALID_CURSOR_ARGUMENTS' });
+  }
+  const repo = opts.repoLookup(owner, name);
+  if (repo === undefined) {
+    return {
+      status: 200,
+      body: { data: { repository: null }, errors: [{ type: 'NOT_FOUND', path: ['repository'], message: `Could not resolve to a Repository with the name '${owner}/${name}'.` }] },
+    };
+  }
+  // GitHub's history cursors carry the commit the walk started from, so later pages stay on that snapshot.
+  const [cursorSha, cursorOffset] = after === null ? [undefined, 0] : [after.slice(0, 40), Number(after.slice(41)) + 1];
+  const start = cursorSha ?? repo.resolve(expression);
+  if (start === undefined || !repo.commits.has(start)) return { status: 200, body: { data: { repository: { object: null } } } };
+  const all = [...repo.pathHistory(start, path)];
+  const nodes = all.slice(cursorOffset, cursorOffset + first).map((c) => {
+    const content = c.tree.get(path);
+    const text = content === undefined ? undefined : content.slice(0, opts.blobTextLimit);
+    return {
+      oid: c.sha,
+      message: c.message,
+      committedDate: c.committer.date,
+      file: content === undefined ? null : { object: { text, isTruncated: (text?.length ?? 0) < content.length } },
+    };
+  });
+  const end = cursorOffset + nodes.length;
+  return {
+    status: 200,
+    body: {
+      data: {
+        repository: {
+          object: {
+            history: {
+              pageInfo: { hasNextPage: end < all.length, endCursor: nodes.length === 0 ? null : `${start} ${end - 1}` },
+              nodes,
+            },
+          },
+        },
+      },
+    },
+  };
+}
