@@ -60,7 +60,14 @@ function analyze(content: string, spec: ImageSpec, fileName: string): Analysis {
   if (error !== undefined) {
     throw new RewindError('manifest_unsupported', `${fileName}: not valid YAML (${error})`);
   }
-  const ctx: ManifestContext = { content, docs, image: spec.image, tagKey: spec.tagKey, fileName, eol: detectEol(content) };
+  const ctx: ManifestContext = {
+    content,
+    docs,
+    image: spec.image,
+    tagKey: spec.tagKey,
+    fileName,
+    eol: detectEol(content),
+  };
   const formats = FORMATS.filter((f) => f.detect(ctx));
   if (formats.length === 0) {
     throw new RewindError(
@@ -86,7 +93,10 @@ function analyze(content: string, spec: ImageSpec, fileName: string): Analysis {
     const list = occurrences
       .map((o) => `${formatVersion(o.version) || '(none)'} at line ${lineAt(content, o.at)} (${o.format})`)
       .join(', ');
-    throw new RewindError('manifest_ambiguous', `${fileName}: image ${spec.image} is pinned to different versions: ${list}`);
+    throw new RewindError(
+      'manifest_ambiguous',
+      `${fileName}: image ${spec.image} is pinned to different versions: ${list}`,
+    );
   }
   return { ctx, occurrences, version: { ...first.version } };
 }
@@ -99,14 +109,21 @@ export function extractVersion(content: string, spec: ImageSpec, fileName: strin
 /** Same content with only the bytes of the tag/digest changed to `to`, at every occurrence of the image. */
 export function replaceVersion(content: string, spec: ImageSpec, to: ImageVersion, fileName: string): string {
   const { ctx, occurrences } = analyze(content, spec, fileName);
-  const out = applyEdits(ctx, occurrences.flatMap((o) => o.edits(to)));
+  const out = applyEdits(
+    ctx,
+    occurrences.flatMap((o) => o.edits(to)),
+  );
   let check: Analysis;
   try {
     check = analyze(out, spec, fileName);
   } catch (err) {
-    throw new RewindError('edit_not_confirmed', `${fileName}: the edited file does not read back: ${errorMessage(err)}`, {
-      cause: err,
-    });
+    throw new RewindError(
+      'edit_not_confirmed',
+      `${fileName}: the edited file does not read back: ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   if (!versionsEqual(check.version, to) || check.occurrences.length !== occurrences.length) {
     throw new RewindError(

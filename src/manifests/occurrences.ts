@@ -46,7 +46,9 @@ export function tagFieldOccurrence(
     }
     return [replaceSlot(ctx, tag, formatVersion(to))];
   };
-  const spans = digest ? [[tag.start, tag.end] as const, [digest.start, digest.end] as const] : [[tag.start, tag.end] as const];
+  const spans = digest
+    ? [[tag.start, tag.end] as const, [digest.start, digest.end] as const]
+    : [[tag.start, tag.end] as const];
   return { format, at: tag.start, spans, version, edits };
 }
 

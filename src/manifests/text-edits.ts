@@ -47,13 +47,18 @@ export function replaceSlot(ctx: ManifestContext, slot: Slot, value: string): Ed
 export function applyEdits(ctx: ManifestContext, edits: readonly Edit[]): string {
   const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
   const unique = sorted.filter(
-    (e, i) => i === 0 || !(e.start === sorted[i - 1]?.start && e.end === sorted[i - 1]?.end && e.text === sorted[i - 1]?.text),
+    (e, i) =>
+      i === 0 ||
+      !(e.start === sorted[i - 1]?.start && e.end === sorted[i - 1]?.end && e.text === sorted[i - 1]?.text),
   );
   let out = '';
   let pos = 0;
   for (const e of unique) {
     if (e.start < pos) {
-      throw new RewindError('edit_not_confirmed', `${ctx.fileName}: overlapping edits at line ${lineAt(ctx.content, e.start)}`);
+      throw new RewindError(
+        'edit_not_confirmed',
+        `${ctx.fileName}: overlapping edits at line ${lineAt(ctx.content, e.start)}`,
+      );
     }
     out += ctx.content.slice(pos, e.start) + e.text;
     pos = e.end;

@@ -33,7 +33,12 @@ function withinVersion(chunk: string, v: ImageVersion): boolean {
 const KEY_LINE = /^\s*(?:newTag|digest): /;
 const FLOW_PAIR = /^, (?:newTag|digest): /;
 
-export function assertDiffConfined(before: string, after: string, from: ImageVersion, to: ImageVersion): void {
+export function assertDiffConfined(
+  before: string,
+  after: string,
+  from: ImageVersion,
+  to: ImageVersion,
+): void {
   const a = before.split('\n');
   const b = after.split('\n');
   const pre = commonPrefixLines(a, b);
@@ -47,14 +52,19 @@ export function assertDiffConfined(before: string, after: string, from: ImageVer
       const s = commonSuffix(line, other, p);
       const gone = line.slice(p, line.length - s);
       const come = other.slice(p, other.length - s);
-      const ok = (withinVersion(gone, from) && withinVersion(come, to)) || (gone === '' && FLOW_PAIR.test(come));
-      assert.ok(ok, `line ${pre + i + 1} changed outside the version: ${JSON.stringify(gone)} -> ${JSON.stringify(come)}`);
+      const ok =
+        (withinVersion(gone, from) && withinVersion(come, to)) || (gone === '' && FLOW_PAIR.test(come));
+      assert.ok(
+        ok,
+        `line ${pre + i + 1} changed outside the version: ${JSON.stringify(gone)} -> ${JSON.stringify(come)}`,
+      );
     });
     return;
   }
   // whole lines added or removed: only newTag/digest keys may come and go
   const extra = added.length > removed.length ? added.slice(removed.length) : removed.slice(added.length);
-  for (const line of extra) assert.match(line.replace(/^\r/, ''), KEY_LINE, `unexpected line ${JSON.stringify(line)}`);
+  for (const line of extra)
+    assert.match(line.replace(/^\r/, ''), KEY_LINE, `unexpected line ${JSON.stringify(line)}`);
 }
 
 function commonPrefixLines(a: string[], b: string[]): number {

@@ -2,8 +2,16 @@
 import fc from 'fast-check';
 import type { ImageVersion } from '../../src/core/types.ts';
 import {
-  digestArb, imageArb, indentArb, styleArb, tagArb, versionArb,
-  type Generated, type Line, type SlotSpec, type Style,
+  digestArb,
+  imageArb,
+  indentArb,
+  styleArb,
+  tagArb,
+  versionArb,
+  type Generated,
+  type Line,
+  type SlotSpec,
+  type Style,
 } from './property-gen.ts';
 
 function suffix(v: ImageVersion): string {
@@ -13,7 +21,9 @@ function suffix(v: ImageVersion): string {
 /** Two versions of the same shape (the file's fields stay the same). */
 const sameShapeArb = fc.oneof(
   fc.tuple(tagArb, tagArb).map(([a, b]): [ImageVersion, ImageVersion] => [{ tag: a }, { tag: b }]),
-  fc.tuple(digestArb, digestArb).map(([a, b]): [ImageVersion, ImageVersion] => [{ digest: a }, { digest: b }]),
+  fc
+    .tuple(digestArb, digestArb)
+    .map(([a, b]): [ImageVersion, ImageVersion] => [{ digest: a }, { digest: b }]),
   fc.tuple(tagArb, digestArb, tagArb, digestArb).map(([a, b, c, d]): [ImageVersion, ImageVersion] => [
     { tag: a, digest: b },
     { tag: c, digest: d },
@@ -21,12 +31,24 @@ const sameShapeArb = fc.oneof(
 );
 
 export const kustomizeArb = fc
-  .record({ image: imageArb, versions: sameShapeArb, ind: fc.constantFrom('', '  '), styles: fc.tuple(styleArb, styleArb), kind: fc.boolean() })
+  .record({
+    image: imageArb,
+    versions: sameShapeArb,
+    ind: fc.constantFrom('', '  '),
+    styles: fc.tuple(styleArb, styleArb),
+    kind: fc.boolean(),
+  })
   .map(({ image, versions: [from, to], ind, styles, kind }): Generated => {
     const slots: SlotSpec[] = [];
     const lines: Line[] = [];
     if (kind) lines.push(['apiVersion: kustomize.config.k8s.io/v1beta1'], ['kind: Kustomization']);
-    lines.push(['resources:'], [`${ind}- ../base`], ['images:'], [`${ind}- name: other/img`], [`${ind}  newTag: v0`]);
+    lines.push(
+      ['resources:'],
+      [`${ind}- ../base`],
+      ['images:'],
+      [`${ind}- name: other/img`],
+      [`${ind}  newTag: v0`],
+    );
     lines.push([`${ind}- name: ${image}`]);
     if (from.tag !== undefined && to.tag !== undefined) {
       slots.push({ style: styles[0], before: from.tag, after: to.tag });
@@ -54,7 +76,12 @@ export const helmArb = fc
     parents.forEach((p, i) => lines.push([`${w.repeat(i)}${p}:`]));
     const at = w.repeat(depth);
     const slots: SlotSpec[] = [{ style: styles[0], before: tags[0], after: tags[1] }];
-    lines.push([`${at}image:`], [`${at}${w}repository: ${image}`], [`${at}${w}pullPolicy: IfNotPresent`], [`${at}${w}tag: `, { slot: 0 }]);
+    lines.push(
+      [`${at}image:`],
+      [`${at}${w}repository: ${image}`],
+      [`${at}${w}pullPolicy: IfNotPresent`],
+      [`${at}${w}tag: `, { slot: 0 }],
+    );
     const from: ImageVersion = { tag: tags[0] };
     const to: ImageVersion = { tag: tags[1] };
     if (digests) {
@@ -90,9 +117,15 @@ export const workloadArb = fc
   })
   .map(({ image, from, to, kind: [apiVersion, kind, depth], w, containers, serviceFirst }): Generated => {
     const lines: Line[] = [];
-    if (serviceFirst) lines.push(['apiVersion: v1'], ['kind: Service'], ['metadata:'], [`${w}name: svc`], ['---']);
+    if (serviceFirst)
+      lines.push(['apiVersion: v1'], ['kind: Service'], ['metadata:'], [`${w}name: svc`], ['---']);
     lines.push([`apiVersion: ${apiVersion}`], [`kind: ${kind}`], ['metadata:'], [`${w}name: app`], ['spec:']);
-    const path = kind === 'CronJob' ? ['jobTemplate:', 'spec:', 'template:', 'spec:'] : depth ? ['template:', 'spec:'] : [];
+    const path =
+      kind === 'CronJob'
+        ? ['jobTemplate:', 'spec:', 'template:', 'spec:']
+        : depth
+          ? ['template:', 'spec:']
+          : [];
     path.forEach((p, i) => lines.push([`${w.repeat(i + 1)}${p}`]));
     const at = w.repeat(path.length + 1);
     const slots: SlotSpec[] = [];
@@ -101,7 +134,8 @@ export const workloadArb = fc
       const mine = withImage.filter((c) => c[2] === (list === 'initContainers'));
       if (mine.length === 0 && list === 'initContainers') continue;
       lines.push([`${at}${list}:`]);
-      if (mine.length === 0) lines.push([`${at}${w}- name: pause`], [`${at}${w}  image: registry.k8s.io/pause:3.9`]);
+      if (mine.length === 0)
+        lines.push([`${at}${w}- name: pause`], [`${at}${w}  image: registry.k8s.io/pause:3.9`]);
       mine.forEach(([uses, style]: readonly [boolean, Style, boolean], i) => {
         lines.push([`${at}${w}- name: c${i}`]);
         if (!uses) return void lines.push([`${at}${w}  image: ${image}-sidecar${suffix(from)}`]);
@@ -114,16 +148,30 @@ export const workloadArb = fc
 
 const TAG_MARKER = ' # {"$imagepolicy": "flux-system:app:tag"}';
 export const fluxArb = fc
-  .record({ image: imageArb, tags: fc.tuple(tagArb, tagArb), versions: fc.tuple(versionArb, versionArb), style: styleArb, full: fc.boolean() })
+  .record({
+    image: imageArb,
+    tags: fc.tuple(tagArb, tagArb),
+    versions: fc.tuple(versionArb, versionArb),
+    style: styleArb,
+    full: fc.boolean(),
+  })
   .map(({ image, tags, versions, style, full }): Generated => {
     const lines: Line[] = [['apiVersion: example.com/v1'], ['kind: App'], ['spec:']];
     if (full) {
       const [from, to] = versions;
       lines.push(['  image: ', { slot: 0 }, ' # {"$imagepolicy": "flux-system:app"}']);
-      return { image, from, to, lines, slots: [{ style, before: image + suffix(from), after: image + suffix(to) }] };
+      return {
+        image,
+        from,
+        to,
+        lines,
+        slots: [{ style, before: image + suffix(from), after: image + suffix(to) }],
+      };
     }
-    lines.push([`  imageName: ${image} # {"$imagepolicy": "flux-system:app:name"}`], ['  imageTag: ', { slot: 0 }, TAG_MARKER]);
+    lines.push(
+      [`  imageName: ${image} # {"$imagepolicy": "flux-system:app:name"}`],
+      ['  imageTag: ', { slot: 0 }, TAG_MARKER],
+    );
     const slots = [{ style, before: tags[0], after: tags[1] }];
     return { image, from: { tag: tags[0] }, to: { tag: tags[1] }, lines, slots };
   });
-

@@ -34,14 +34,35 @@ export interface Rendered {
 
 export const tagArb = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,15}$/),
-  fc.constantFrom('1.10', '1.9', '2.0', '10', 'true', 'no', 'null', '2024-01-02', '0x1F', '1e3', '007', 'v1.2.3'),
+  fc.constantFrom(
+    '1.10',
+    '1.9',
+    '2.0',
+    '10',
+    'true',
+    'no',
+    'null',
+    '2024-01-02',
+    '0x1F',
+    '1e3',
+    '007',
+    'v1.2.3',
+  ),
 );
 export const digestArb = fc.stringMatching(/^[0-9a-f]{64}$/).map((h) => `sha256:${h}`);
 export const styleArb = fc.constantFrom<Style>('plain', 'single', 'double');
-export const imageArb = fc.constantFrom('registry.example.com/acme/checkout', 'localhost:5000/app', 'acme/checkout', 'nginx');
+export const imageArb = fc.constantFrom(
+  'registry.example.com/acme/checkout',
+  'localhost:5000/app',
+  'acme/checkout',
+  'nginx',
+);
 export const indentArb = fc.constantFrom('  ', '    ');
 export const commentArb = fc.stringMatching(/^[a-zA-Z0-9 .,:-]{0,20}$/).map((s) => `# ${s}`);
-const trailingArb = fc.option(commentArb.map((c) => `  ${c}`), { nil: '' });
+const trailingArb = fc.option(
+  commentArb.map((c) => `  ${c}`),
+  { nil: '' },
+);
 
 /** A tag-only, digest-only or tag+digest version. */
 export const versionArb = fc.oneof(

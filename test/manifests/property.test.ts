@@ -23,12 +23,18 @@ function candidates(slot: SlotSpec): string[] {
 function assertOnlySlotsChanged(after: string, parts: readonly string[], slots: readonly SlotSpec[]): void {
   let pos = 0;
   parts.forEach((part, i) => {
-    assert.equal(after.slice(pos, pos + part.length), part, `bytes outside the version changed near offset ${pos}`);
+    assert.equal(
+      after.slice(pos, pos + part.length),
+      part,
+      `bytes outside the version changed near offset ${pos}`,
+    );
     pos += part.length;
     const slot = slots[i];
     if (!slot) return;
     const next = parts[i + 1] ?? '';
-    const tok = candidates(slot).find((c) => after.startsWith(c, pos) && after.startsWith(next, pos + c.length));
+    const tok = candidates(slot).find(
+      (c) => after.startsWith(c, pos) && after.startsWith(next, pos + c.length),
+    );
     assert.ok(tok !== undefined, `unexpected token at ${pos}: ${JSON.stringify(after.slice(pos, pos + 80))}`);
     if (tok === slot.after) {
       // a plain token must read back as the same string in YAML 1.2 and 1.1 readers
@@ -49,9 +55,17 @@ function check(g: Generated, options: Parameters<typeof render>[1]): void {
   assert.deepEqual(extractVersion(after, spec, 'gen.yaml'), g.to);
 }
 
-const formats = { kustomize: kustomizeArb, 'helm values': helmArb, workloads: workloadArb, 'flux setters': fluxArb };
+const formats = {
+  kustomize: kustomizeArb,
+  'helm values': helmArb,
+  workloads: workloadArb,
+  'flux setters': fluxArb,
+};
 for (const [name, arb] of Object.entries(formats)) {
   test(`${name}: only the version bytes change`, () => {
-    fc.assert(fc.property(arb, renderOptionsArb, (g, o) => check(g, o)), { numRuns: NUM_RUNS });
+    fc.assert(
+      fc.property(arb, renderOptionsArb, (g, o) => check(g, o)),
+      { numRuns: NUM_RUNS },
+    );
   });
 }

@@ -15,7 +15,11 @@ const NAME = 'Flux setter';
 
 function siblingImage(m: Marker): string | undefined {
   if (!m.parent) return undefined;
-  return imageNameOf(m.doc, m.parent) ?? str(m.doc, get(m.doc, m.parent, 'image')) ?? str(m.doc, get(m.doc, m.parent, 'name'));
+  return (
+    imageNameOf(m.doc, m.parent) ??
+    str(m.doc, get(m.doc, m.parent, 'image')) ??
+    str(m.doc, get(m.doc, m.parent, 'name'))
+  );
 }
 
 function policiesFor(markers: readonly Marker[], image: string): Set<string> {
@@ -39,7 +43,8 @@ function extract(ctx: ManifestContext): { occurrences: Occurrence[]; seen: strin
   );
   for (const m of markers) {
     if (!policies.has(m.policy)) continue;
-    const sameField = (field: string) => (o: Marker) => o.field === field && o.policy === m.policy && o.parent === m.parent && o.doc === m.doc;
+    const sameField = (field: string) => (o: Marker) =>
+      o.field === field && o.policy === m.policy && o.parent === m.parent && o.doc === m.doc;
     if (m.field === 'ref' && parseImageRef(m.slot.value).repository === ctx.image) {
       occurrences.push(refOccurrence(ctx, NAME, m.slot));
     } else if (m.field === 'tag') {

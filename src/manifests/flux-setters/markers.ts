@@ -40,7 +40,13 @@ export function findMarkers(ctx: ManifestContext): Marker[] {
         const field = fieldOf(suffix);
         if (ns === undefined || name === undefined || parts.length > 3 || field === undefined) return;
         const parent = path[path.length - 2];
-        markers.push({ policy: `${ns}:${name}`, field, slot, doc, parent: isMap(parent) ? parent : undefined });
+        markers.push({
+          policy: `${ns}:${name}`,
+          field,
+          slot,
+          doc,
+          parent: isMap(parent) ? parent : undefined,
+        });
       },
     });
   }

@@ -30,7 +30,10 @@ function entryEdits(ctx: ManifestContext, doc: Doc, entry: YAMLMap, to: ImageVer
   const edits: Edit[] = [];
   const inserts: Array<readonly [string, string]> = [];
   const removed = new Set<Pair>();
-  for (const [key, value] of [['newTag', to.tag], ['digest', to.digest]] as const) {
+  for (const [key, value] of [
+    ['newTag', to.tag],
+    ['digest', to.digest],
+  ] as const) {
     const pair = pairOf(entry, key);
     const slot = pair ? slotOf(doc, pair.value) : undefined;
     if (pair && slot && value !== undefined) edits.push(replaceSlot(ctx, slot, value));
