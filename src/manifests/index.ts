@@ -73,7 +73,7 @@ function analyze(content: string, spec: ImageSpec, fileName: string): Analysis {
     throw new RewindError(
       'manifest_unsupported',
       `${fileName}: not a supported manifest (found ${describeDocs(docs)}; expected a Kustomization, Helm values, ` +
-        `a workload (Deployment, StatefulSet, DaemonSet, Job, CronJob, Rollout, Pod) or a Flux $imagepolicy marker)`,
+        `a workload (Deployment, StatefulSet, DaemonSet, Job, CronJob, Argo Rollout, Pod) or a Flux $imagepolicy marker)`,
     );
   }
   const extractions = formats.map((f) => f.extract(ctx));
@@ -117,9 +117,10 @@ export function replaceVersion(content: string, spec: ImageSpec, to: ImageVersio
   try {
     check = analyze(out, spec, fileName);
   } catch (err) {
+    const reason = errorMessage(err).replace(`${fileName}: `, '');
     throw new RewindError(
       'edit_not_confirmed',
-      `${fileName}: the edited file does not read back: ${errorMessage(err)}`,
+      `${fileName}: the edited file does not read back (${reason})`,
       {
         cause: err,
       },

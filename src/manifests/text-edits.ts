@@ -24,7 +24,9 @@ export type QuoteStyle = 'PLAIN' | 'QUOTE_SINGLE' | 'QUOTE_DOUBLE';
 
 /** The value as a scalar token; a plain value that would not read back as this string gets double quotes. */
 export function encodeScalar(value: string, style: QuoteStyle): string {
-  if (style === 'QUOTE_SINGLE') return `'${value.replaceAll("'", "''")}'`;
+  // single quotes cannot carry a line break or control character without folding it away
+  const singleOk = !/[\u0000-\u001f\u007f]/.test(value);
+  if (style === 'QUOTE_SINGLE' && singleOk) return `'${value.replaceAll("'", "''")}'`;
   if (style === 'QUOTE_DOUBLE' || !plainSafe(value)) return JSON.stringify(value);
   return value;
 }
