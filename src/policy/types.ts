@@ -44,9 +44,14 @@ export interface Decision {
 }
 
 export interface PolicyEngine {
-  /** Evaluate the loaded policy. A malformed output is a deny with reason "invalid policy output". */
+  /**
+   * Evaluate the loaded policy. Never rejects: a malformed output is a deny with
+   * reason "invalid policy output", an evaluation that throws a deny with reason
+   * "policy evaluation failed" (both logged). Reasons and labels come sorted.
+   */
   evaluate(input: PolicyInput): Promise<Decision>;
-  /** true once a policy has been loaded */
+  /** true once a policy has been loaded (createPolicyEngine throws policy_unavailable rather than return an unready engine) */
   isReady(): boolean;
+  /** Stop watching the policy files; evaluations keep working so in-flight jobs can finish. */
   close(): Promise<void>;
 }
