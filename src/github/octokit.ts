@@ -42,7 +42,7 @@ export interface CreateOctokitOptions {
   metrics?: GitHubMetrics;
   /** retries of a 5xx or network failure (default 3; 0 in tests so an injected 500 fails at once) */
   retries?: number;
-  /** base of the quadratic retry delay (default 1000 ms: 1 s, 4 s, 9 s) */
+  /** base of the retry delays (default 1000 ms: 1 s, 4 s, 9 s after errors; GitHub's retry-after in seconds after rate limits) */
   retryAfterBaseMs?: number;
   /** retries after a primary or secondary rate limit (default 2) ... */
   rateLimitRetries?: number;
@@ -133,6 +133,7 @@ export function createOctokit(opts: CreateOctokitOptions): GitHubClient {
     throttle: {
       onRateLimit: onLimit('primary'),
       onSecondaryRateLimit: onLimit('secondary'),
+      retryAfterBaseValue: opts.retryAfterBaseMs ?? 1000,
       ...(opts.spaceWrites === false ? { write: immediateGroup as never, notifications: immediateGroup as never } : {}),
     },
   });

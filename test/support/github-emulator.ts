@@ -99,6 +99,8 @@ export interface GitHubEmulatorOptions {
   now?: () => Date;
   /** GraphQL Blob.text beyond this many characters is truncated (default 512 KiB) */
   blobTextLimit?: number;
+  /** a GitHub App installation: its JWT (iss = appId; signature not checked) is exchanged for `token` */
+  app?: { appId: string | number; installationId: string | number };
 }
 
 export interface GitHubEmulator {
@@ -172,8 +174,23 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     return rule;
   };
 
+  function installationToken(installationId: string, jwt: string | undefined): EmulatorResponse {
+    let iss: unknown;
+    try {
+      iss = (JSON.parse(Buffer.from(jwt?.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown }).iss;
+    } catch {
+      iss = undefined;
+    }
+    if (iss === undefined || String(iss) !== String(opts.app?.appId)) return { status: 401, body: errorBody(401, 'A JSON web token could not be decoded') };
+    if (installationId !== String(opts.app?.installationId)) return { status: 404, body: errorBody(404, 'Not Found') };
+    const expires = new Date(now().getTime() + 3_600_000).toISOString();
+    return { status: 201, body: { token, expires_at: expires, permissions: { contents: 'write', pull_requests: 'write' }, repository_selection: 'all' } };
+  }
+
   function dispatch(method: string, path: string, query: URLSearchParams, body: unknown, headers: IncomingMessage['headers'], record: RecordedRequest): EmulatorResponse & { unknown?: boolean } {
     const presented = /^(?:token|bearer)\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1];
+    const installation = /^\/app\/installations\/([^/]+)\/access_tokens$/.exec(path)?.[1];
+    if (method === 'POST' && installation !== undefined && opts.app !== undefined) return installationToken(installation, presented);
     if (presented === undefined) return { status: 401, body: errorBody(401, 'Requires authentication') };
     if (presented !== token) return { status: 401, body: errorBody(401, 'Bad credentials') };
     takeRule(beforeRules, method, path)?.run();
