@@ -45,26 +45,41 @@ export function assertDiffConfined(
   const suf = commonSuffixLines(a, b, pre);
   const removed = a.slice(pre, a.length - suf);
   const added = b.slice(pre, b.length - suf);
-  if (removed.length === added.length) {
-    removed.forEach((line, i) => {
-      const other = added[i] ?? '';
-      const p = commonPrefix(line, other);
-      const s = commonSuffix(line, other, p);
-      const gone = line.slice(p, line.length - s);
-      const come = other.slice(p, other.length - s);
-      const ok =
-        (withinVersion(gone, from) && withinVersion(come, to)) || (gone === '' && FLOW_PAIR.test(come));
-      assert.ok(
-        ok,
-        `line ${pre + i + 1} changed outside the version: ${JSON.stringify(gone)} -> ${JSON.stringify(come)}`,
+  // walk both sides: a changed line may differ only inside the version; a line
+  // present on one side only must be a newTag/digest key (added or dropped)
+  let i = 0;
+  let j = 0;
+  while (i < removed.length || j < added.length) {
+    const line = removed[i];
+    const other = added[j];
+    if (line !== undefined && other !== undefined && lineChangeOk(line, other, from, to)) {
+      i++;
+      j++;
+    } else if (added.length - j > removed.length - i && other !== undefined) {
+      assert.match(other, KEY_LINE, `unexpected added line ${JSON.stringify(other)}`);
+      j++;
+    } else if (line !== undefined) {
+      assert.match(
+        line,
+        KEY_LINE,
+        `line ${pre + i + 1} changed outside the version: ${JSON.stringify(line)}`,
       );
-    });
-    return;
+      i++;
+    } else {
+      assert.fail(`unexpected added line ${JSON.stringify(other)}`);
+    }
   }
-  // whole lines added or removed: only newTag/digest keys may come and go
-  const extra = added.length > removed.length ? added.slice(removed.length) : removed.slice(added.length);
-  for (const line of extra)
-    assert.match(line.replace(/^\r/, ''), KEY_LINE, `unexpected line ${JSON.stringify(line)}`);
+}
+
+function lineChangeOk(rawLine: string, rawOther: string, from: ImageVersion, to: ImageVersion): boolean {
+  // a line gains its CR when a line is inserted after the last one of a file without a final newline
+  const line = rawLine.replace(/\r$/, '');
+  const other = rawOther.replace(/\r$/, '');
+  const p = commonPrefix(line, other);
+  const s = commonSuffix(line, other, p);
+  const gone = line.slice(p, line.length - s);
+  const come = other.slice(p, other.length - s);
+  return (withinVersion(gone, from) && withinVersion(come, to)) || (gone === '' && FLOW_PAIR.test(come));
 }
 
 function commonPrefixLines(a: string[], b: string[]): number {
