@@ -17,7 +17,12 @@ export const OUTPUTS = ['policy.wasm', 'data.json'];
 
 /** opa from PATH, else where `go install` puts it. */
 export function findOpa() {
-  const candidates = [process.env.OPA_BIN, 'opa', join(process.env.HOME ?? '/root', 'go/bin/opa'), '/root/go/bin/opa'];
+  const candidates = [
+    process.env.OPA_BIN,
+    'opa',
+    join(process.env.HOME ?? '/root', 'go/bin/opa'),
+    '/root/go/bin/opa',
+  ];
   for (const c of candidates) {
     if (!c) continue;
     try {
@@ -32,11 +37,16 @@ export function findOpa() {
 
 /** Build into `outDir`, replacing each output file atomically (a watching engine never reads half a file). */
 export function buildPolicies(outDir, opa = findOpa()) {
-  if (opa === null) throw new Error('opa not found on PATH or in ~/go/bin (go install github.com/open-policy-agent/opa@v1.22.3)');
+  if (opa === null)
+    throw new Error(
+      'opa not found on PATH or in ~/go/bin (go install github.com/open-policy-agent/opa@v1.22.3)',
+    );
   const work = mkdtempSync(join(tmpdir(), 'rewind-policy-'));
   try {
     const bundle = join(work, 'bundle.tar.gz');
-    execFileSync(opa, ['build', '-t', 'wasm', '-e', ENTRYPOINT, '-o', bundle, ...SOURCES], { stdio: 'inherit' });
+    execFileSync(opa, ['build', '-t', 'wasm', '-e', ENTRYPOINT, '-o', bundle, ...SOURCES], {
+      stdio: 'inherit',
+    });
     const extracted = join(work, 'x');
     mkdirSync(extracted);
     // Bundle members are named "/policy.wasm"; GNU tar strips the slash and
@@ -54,11 +64,13 @@ export function buildPolicies(outDir, opa = findOpa()) {
   }
 }
 
-const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname);
+const isMain =
+  process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname);
 if (isMain) {
   const i = process.argv.indexOf('--out');
   const outDir = i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : 'policies/build';
-  for (const s of SOURCES) if (!existsSync(s)) throw new Error(`${s} not found: run from the repository root`);
+  for (const s of SOURCES)
+    if (!existsSync(s)) throw new Error(`${s} not found: run from the repository root`);
   buildPolicies(outDir);
   console.log(`built ${OUTPUTS.map((f) => join(outDir, f)).join(', ')} (entrypoint ${ENTRYPOINT})`);
 }

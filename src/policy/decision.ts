@@ -16,7 +16,11 @@ export const DecisionSchema = Type.Object({
 
 // Compile-time proof the schema and the published Decision type agree both ways.
 type SchemaDecision = Static<typeof DecisionSchema>;
-const schemaMatchesType: [SchemaDecision] extends [Decision] ? ([Decision] extends [SchemaDecision] ? true : false) : false = true;
+const schemaMatchesType: [SchemaDecision] extends [Decision]
+  ? [Decision] extends [SchemaDecision]
+    ? true
+    : false
+  : false = true;
 void schemaMatchesType;
 
 export const INVALID_OUTPUT_REASON = 'invalid policy output';

@@ -101,7 +101,9 @@ export async function createPolicyEngine(opts: PolicyEngineOptions): Promise<Rel
   } catch (err) {
     metrics?.policyReloads.inc({ result: 'failure' });
     logger.error({ err, ...files }, 'policy could not be loaded');
-    throw new RewindError('policy_unavailable', `policy could not be loaded: ${errorMessage(err)}`, { cause: err });
+    throw new RewindError('policy_unavailable', `policy could not be loaded: ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
   metrics?.policyReloads.inc({ result: 'success' });
   logger.info({ ...files, wasmSha256: current.wasmSha256, dataSha256: current.dataSha256 }, 'policy loaded');
@@ -114,7 +116,10 @@ export async function createPolicyEngine(opts: PolicyEngineOptions): Promise<Rel
         const next = await loadFiles(wasmPath, dataPath, clock);
         current = next;
         metrics?.policyReloads.inc({ result: 'success' });
-        logger.info({ ...files, wasmSha256: next.wasmSha256, dataSha256: next.dataSha256 }, 'policy reloaded');
+        logger.info(
+          { ...files, wasmSha256: next.wasmSha256, dataSha256: next.dataSha256 },
+          'policy reloaded',
+        );
         return true;
       } catch (err) {
         metrics?.policyReloads.inc({ result: 'failure' });

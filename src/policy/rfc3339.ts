@@ -56,7 +56,8 @@ export function parseRfc3339Ns(s: unknown): bigint | null {
     offsetSeconds = (zone.startsWith('-') ? -1 : 1) * (oh * 3600 + om * 60);
   }
   const nanos = BigInt(((frac ?? '') + '000000000').slice(0, 9));
-  const seconds = daysFromCivil(year, month, day) * 86400n + BigInt(hour * 3600 + minute * 60 + second - offsetSeconds);
+  const seconds =
+    daysFromCivil(year, month, day) * 86400n + BigInt(hour * 3600 + minute * 60 + second - offsetSeconds);
   const ns = seconds * 1_000_000_000n + nanos;
   return ns < MIN_NS || ns > MAX_NS ? null : ns;
 }

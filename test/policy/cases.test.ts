@@ -38,9 +38,15 @@ describe('policy cases on the compiled Wasm', () => {
       const engine = await engineFor(c.data);
       const decision = await engine.evaluate(deepMerge(baseInput, c.input));
       const { expect } = c;
-      if (expect.allow !== undefined) assert.equal(decision.allow, expect.allow, `allow; reasons: ${decision.reasons.join(' | ')}`);
-      if (expect.mode !== undefined) assert.equal(decision.mode, expect.mode, `mode; reasons: ${decision.reasons.join(' | ')}`);
-      for (const r of expect.reasons ?? []) assert.ok(decision.reasons.includes(r), `missing reason "${r}" in ${JSON.stringify(decision.reasons)}`);
+      if (expect.allow !== undefined)
+        assert.equal(decision.allow, expect.allow, `allow; reasons: ${decision.reasons.join(' | ')}`);
+      if (expect.mode !== undefined)
+        assert.equal(decision.mode, expect.mode, `mode; reasons: ${decision.reasons.join(' | ')}`);
+      for (const r of expect.reasons ?? [])
+        assert.ok(
+          decision.reasons.includes(r),
+          `missing reason "${r}" in ${JSON.stringify(decision.reasons)}`,
+        );
       if (expect.onlyReasons === true) assert.deepEqual(decision.reasons, [...(expect.reasons ?? [])].sort());
       if (expect.labels !== undefined) assert.deepEqual(decision.labels, expect.labels);
       assert.deepEqual(decision.reasons, [...decision.reasons].sort(), 'reasons are sorted');
@@ -51,12 +57,23 @@ describe('policy cases on the compiled Wasm', () => {
 describe('cases file and Rego tests stay in step', () => {
   it('every case has a test_<id> in rollback_test.rego, and every such test a case', () => {
     const rego = readFileSync('policies/rollback_test.rego', 'utf8');
-    const tests = [...rego.matchAll(/^test_(\w+) if passes\("(\w+)"\)/gm)].map((m) => ({ rule: m[1] ?? '', id: m[2] ?? '' }));
+    const tests = [...rego.matchAll(/^test_(\w+) if passes\("(\w+)"\)/gm)].map((m) => ({
+      rule: m[1] ?? '',
+      id: m[2] ?? '',
+    }));
     for (const t of tests) assert.equal(t.rule, t.id, 'test_<id> runs the case <id>');
     const tested = new Set(tests.map((t) => t.id));
     const ids = new Set(all.map((c) => c.id));
-    assert.deepEqual([...ids].filter((id) => !tested.has(id)), [], 'cases without a Rego test');
-    assert.deepEqual([...tested].filter((id) => !ids.has(id)), [], 'Rego tests without a case');
+    assert.deepEqual(
+      [...ids].filter((id) => !tested.has(id)),
+      [],
+      'cases without a Rego test',
+    );
+    assert.deepEqual(
+      [...tested].filter((id) => !ids.has(id)),
+      [],
+      'Rego tests without a case',
+    );
     assert.equal(ids.size, all.length, 'case ids are unique');
   });
 

@@ -35,7 +35,10 @@ function rfc3339(ns: bigint, digits: number, offsetMin: number | 'Z'): string {
   const local = new Date(Number(secs) * 1000 + off * 60_000).toISOString().slice(0, 19);
   const sign = off < 0 ? '-' : '+';
   const abs = Math.abs(off);
-  const zone = offsetMin === 'Z' ? 'Z' : `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  const zone =
+    offsetMin === 'Z'
+      ? 'Z'
+      : `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
   return `${local}${digits > 0 ? `.${frac}` : ''}${zone}`;
 }
 
@@ -45,17 +48,43 @@ const delta = fc.oneof(
 );
 const timestamp = (around: bigint): fc.Arbitrary<string> =>
   fc.oneof(
-    { weight: 20, arbitrary: fc.tuple(delta, fc.integer({ min: 0, max: 9 }), fc.constantFrom<number | 'Z'>('Z', 'Z', 0, 60, -300, 330)).map(([d, n, o]) => rfc3339(around + d, n, o)) },
-    { weight: 1, arbitrary: fc.constantFrom('yesterday', '2026-11-26 10:00:00Z', '2026-02-30T10:00:00Z', '2026-11-26T10:00:00,25Z', '2026-11-26T9:30:00Z') },
+    {
+      weight: 20,
+      arbitrary: fc
+        .tuple(
+          delta,
+          fc.integer({ min: 0, max: 9 }),
+          fc.constantFrom<number | 'Z'>('Z', 'Z', 0, 60, -300, 330),
+        )
+        .map(([d, n, o]) => rfc3339(around + d, n, o)),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        'yesterday',
+        '2026-11-26 10:00:00Z',
+        '2026-02-30T10:00:00Z',
+        '2026-11-26T10:00:00,25Z',
+        '2026-11-26T9:30:00Z',
+      ),
+    },
   );
 const version = fc.constantFrom('v1.2.0', '1.2.0', 'v1.1.0', 'v1.3.0', D1, D2, `v1.2.0@${D1}`);
 const versionLabels = fc.oneof(
   { weight: 3, arbitrary: fc.constant({}) },
-  { weight: 2, arbitrary: fc.dictionary(fc.constantFrom('version', 'image_tag', 'app_version'), version, { maxKeys: 2 }) },
+  {
+    weight: 2,
+    arbitrary: fc.dictionary(fc.constantFrom('version', 'image_tag', 'app_version'), version, { maxKeys: 2 }),
+  },
 );
 // Weighted towards what allows, so merges, pull requests and denies all occur often.
-const severity = fc.oneof({ weight: 6, arbitrary: fc.constant('critical') }, { weight: 3, arbitrary: fc.constant('warning') }, { weight: 1, arbitrary: fc.constantFrom('info', 'none') });
-const weighted = <T,>(common: T, rare: fc.Arbitrary<T>): fc.Arbitrary<T> => fc.oneof({ weight: 4, arbitrary: fc.constant(common) }, { weight: 1, arbitrary: rare });
+const severity = fc.oneof(
+  { weight: 6, arbitrary: fc.constant('critical') },
+  { weight: 3, arbitrary: fc.constant('warning') },
+  { weight: 1, arbitrary: fc.constantFrom('info', 'none') },
+);
+const weighted = <T>(common: T, rare: fc.Arbitrary<T>): fc.Arbitrary<T> =>
+  fc.oneof({ weight: 4, arbitrary: fc.constant(common) }, { weight: 1, arbitrary: rare });
 
 const policyAlert: fc.Arbitrary<PolicyAlert> = fc
   .record({
@@ -63,7 +92,10 @@ const policyAlert: fc.Arbitrary<PolicyAlert> = fc
     severity,
     extra: versionLabels,
     // mostly after the release, sometimes exactly at its commit time (the boundary), sometimes before
-    startsAt: fc.oneof({ weight: 3, arbitrary: timestamp(COMMITTED + 7200n * SEC) }, { weight: 1, arbitrary: timestamp(COMMITTED) }),
+    startsAt: fc.oneof(
+      { weight: 3, arbitrary: timestamp(COMMITTED + 7200n * SEC) },
+      { weight: 1, arbitrary: timestamp(COMMITTED) },
+    ),
   })
   .map(({ name, severity: sev, extra, startsAt }) => ({
     name,
@@ -92,7 +124,13 @@ const policyInput: fc.Arbitrary<PolicyInput> = fc
   .map((g) => ({
     alert: g.alert,
     alerts: g.alerts,
-    target: { name: 'checkout', environment: g.environment, repo: 'acme/gitops', path: 'k.yaml', image: 'reg/checkout' },
+    target: {
+      name: 'checkout',
+      environment: g.environment,
+      repo: 'acme/gitops',
+      path: 'k.yaml',
+      image: 'reg/checkout',
+    },
     change: {
       from: g.from,
       to: g.to,
@@ -103,22 +141,45 @@ const policyInput: fc.Arbitrary<PolicyInput> = fc
       fromIsRollback: g.fromIsRollback,
     },
     incident: { targetsFiring: g.targetsFiring },
-    history: { rollbacksLastHour: g.rollbacksLastHour, rollbacksLastDay: g.rollbacksLastHour, lastRollbackAt: null, openPullRequest: g.openPullRequest },
+    history: {
+      rollbacksLastHour: g.rollbacksLastHour,
+      rollbacksLastDay: g.rollbacksLastHour,
+      lastRollbackAt: null,
+      openPullRequest: g.openPullRequest,
+    },
     now: g.now,
   }));
 
 const nowText = rfc3339(NOW, 0, 'Z');
 const DATA_VARIANTS: Record<string, unknown>[] = [
   {},
-  { maxRollbacksPerHour: 2, maxConcurrentTargets: 1, autoMergeMaxAgeHours: 2, severities: ['critical', 'warning', 'info'] },
-  { autoMergeSeverities: ['critical', 'warning'], disabledEnvironments: ['staging'], versionLabels: ['app_version'] },
+  {
+    maxRollbacksPerHour: 2,
+    maxConcurrentTargets: 1,
+    autoMergeMaxAgeHours: 2,
+    severities: ['critical', 'warning', 'info'],
+  },
+  {
+    autoMergeSeverities: ['critical', 'warning'],
+    disabledEnvironments: ['staging'],
+    versionLabels: ['app_version'],
+  },
   {
     freezeWindows: [
       { start: nowText, end: rfc3339(NOW + 3600n * SEC, 0, 60), reason: 'release train' },
-      { start: rfc3339(NOW - 3600n * SEC, 3, 'Z'), end: rfc3339(NOW + 1n, 9, 'Z'), environments: ['staging'] },
+      {
+        start: rfc3339(NOW - 3600n * SEC, 3, 'Z'),
+        end: rfc3339(NOW + 1n, 9, 'Z'),
+        environments: ['staging'],
+      },
     ],
   },
-  { freezeWindows: [{ start: rfc3339(NOW - SEC, 0, 'Z'), end: nowText, environments: ['prod', 'dev'], reason: 'ends now' }, { start: 'soon', end: 'later' }] },
+  {
+    freezeWindows: [
+      { start: rfc3339(NOW - SEC, 0, 'Z'), end: nowText, environments: ['prod', 'dev'], reason: 'ends now' },
+      { start: 'soon', end: 'later' },
+    ],
+  },
   { maxRollbacksPerHour: '1', autoMergeMaxAgeHours: 0.5 },
 ];
 
@@ -139,47 +200,73 @@ results := [r |
 `;
 
 describe('differential: Wasm engine vs opa eval', () => {
-  it(`agrees on ${RUNS} generated inputs`, { skip: opa === null ? 'opa not found on PATH or in ~/go/bin' : false, timeout: 60_000 }, async () => {
-    const inputs = fc.sample(policyInput, { seed: SEED, numRuns: RUNS });
-    const variants = DATA_VARIANTS.map((v) => deepMerge(shippedData(), { rewind: v }));
-    const items = inputs.map((input, i) => ({ input, variant: i % variants.length }));
+  it(
+    `agrees on ${RUNS} generated inputs`,
+    { skip: opa === null ? 'opa not found on PATH or in ~/go/bin' : false, timeout: 60_000 },
+    async () => {
+      const inputs = fc.sample(policyInput, { seed: SEED, numRuns: RUNS });
+      const variants = DATA_VARIANTS.map((v) => deepMerge(shippedData(), { rewind: v }));
+      const items = inputs.map((input, i) => ({ input, variant: i % variants.length }));
 
-    const helper = join(dir, 'helper.rego');
-    const itemsFile = join(dir, 'items.json');
-    writeFileSync(helper, HELPER);
-    writeFileSync(itemsFile, JSON.stringify({ differential: { items: items.map((it) => ({ input: it.input, data: variants[it.variant]?.rewind })) } }));
-    const { stdout } = await promisify(execFile)(
-      opa as string,
-      ['eval', '--format', 'json', '-d', REGO_PATH, '-d', helper, '-d', itemsFile, 'data.rewind_differential.results'],
-      { maxBuffer: 64 * 1024 * 1024 },
-    );
-    const fromOpa = (JSON.parse(stdout) as { result: { expressions: { value: Decision[] }[] }[] }).result[0]?.expressions[0]?.value;
-    assert.ok(Array.isArray(fromOpa) && fromOpa.length === RUNS, 'opa returned a decision per input');
+      const helper = join(dir, 'helper.rego');
+      const itemsFile = join(dir, 'items.json');
+      writeFileSync(helper, HELPER);
+      writeFileSync(
+        itemsFile,
+        JSON.stringify({
+          differential: {
+            items: items.map((it) => ({ input: it.input, data: variants[it.variant]?.rewind })),
+          },
+        }),
+      );
+      const { stdout } = await promisify(execFile)(
+        opa as string,
+        [
+          'eval',
+          '--format',
+          'json',
+          '-d',
+          REGO_PATH,
+          '-d',
+          helper,
+          '-d',
+          itemsFile,
+          'data.rewind_differential.results',
+        ],
+        { maxBuffer: 64 * 1024 * 1024 },
+      );
+      const fromOpa = (JSON.parse(stdout) as { result: { expressions: { value: Decision[] }[] }[] }).result[0]
+        ?.expressions[0]?.value;
+      assert.ok(Array.isArray(fromOpa) && fromOpa.length === RUNS, 'opa returned a decision per input');
 
-    const engines = await Promise.all(
-      variants.map((v, i) => {
-        const dataPath = join(dir, `data-${i}.json`);
-        writeFileSync(dataPath, JSON.stringify(v));
-        return createPolicyEngine({ wasmPath: WASM_PATH, dataPath, logger: memoryLogger() });
-      }),
-    );
-    const mismatches: string[] = [];
-    const outcomes = new Map<string, number>();
-    for (const [i, it] of items.entries()) {
-      const wasm = await engines[it.variant]?.evaluate(it.input);
-      const want: Decision | undefined = fromOpa[i];
-      try {
-        assert.deepEqual(wasm, want);
-      } catch {
-        mismatches.push(`#${i} (data variant ${it.variant}) input ${JSON.stringify(it.input)}\n  wasm ${JSON.stringify(wasm)}\n  opa  ${JSON.stringify(want)}`);
+      const engines = await Promise.all(
+        variants.map((v, i) => {
+          const dataPath = join(dir, `data-${i}.json`);
+          writeFileSync(dataPath, JSON.stringify(v));
+          return createPolicyEngine({ wasmPath: WASM_PATH, dataPath, logger: memoryLogger() });
+        }),
+      );
+      const mismatches: string[] = [];
+      const outcomes = new Map<string, number>();
+      for (const [i, it] of items.entries()) {
+        const wasm = await engines[it.variant]?.evaluate(it.input);
+        const want: Decision | undefined = fromOpa[i];
+        try {
+          assert.deepEqual(wasm, want);
+        } catch {
+          mismatches.push(
+            `#${i} (data variant ${it.variant}) input ${JSON.stringify(it.input)}\n  wasm ${JSON.stringify(wasm)}\n  opa  ${JSON.stringify(want)}`,
+          );
+        }
+        const key = `${wasm?.allow ? 'allow' : 'deny'}/${wasm?.mode}`;
+        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
       }
-      const key = `${wasm?.allow ? 'allow' : 'deny'}/${wasm?.mode}`;
-      outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
-    }
-    await Promise.all(engines.map((e) => e.close()));
-    console.log(`outcomes: ${JSON.stringify(Object.fromEntries(outcomes))}`);
-    assert.deepEqual(mismatches.slice(0, 3), [], `${mismatches.length} of ${RUNS} decisions differ`);
-    // the generator must reach every outcome, or agreeing would prove little
-    for (const k of ['allow/merge', 'allow/pull_request', 'deny/pull_request']) assert.ok((outcomes.get(k) ?? 0) >= 10, `${k}: ${outcomes.get(k) ?? 0} of ${RUNS}`);
-  });
+      await Promise.all(engines.map((e) => e.close()));
+      console.log(`outcomes: ${JSON.stringify(Object.fromEntries(outcomes))}`);
+      assert.deepEqual(mismatches.slice(0, 3), [], `${mismatches.length} of ${RUNS} decisions differ`);
+      // the generator must reach every outcome, or agreeing would prove little
+      for (const k of ['allow/merge', 'allow/pull_request', 'deny/pull_request'])
+        assert.ok((outcomes.get(k) ?? 0) >= 10, `${k}: ${outcomes.get(k) ?? 0} of ${RUNS}`);
+    },
+  );
 });

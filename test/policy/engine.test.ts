@@ -7,7 +7,15 @@ import { after, describe, it } from 'node:test';
 import { RewindError } from '../../src/core/errors.ts';
 import { EVALUATION_FAILED_REASON, createPolicyEngine } from '../../src/policy/engine.ts';
 import type { PolicyInput } from '../../src/policy/types.ts';
-import { DATA_PATH, WASM_PATH, deepMerge, loadCases, memoryLogger, policyMetrics, shippedData } from './support.ts';
+import {
+  DATA_PATH,
+  WASM_PATH,
+  deepMerge,
+  loadCases,
+  memoryLogger,
+  policyMetrics,
+  shippedData,
+} from './support.ts';
 
 const FIXTURES = 'test/policy/fixtures';
 const { baseInput } = loadCases();
@@ -40,12 +48,24 @@ const reloads = async (m: ReturnType<typeof policyMetrics>, result: string): Pro
 describe('createPolicyEngine: start', () => {
   it('loads the shipped policy, is ready and evaluates', async () => {
     const metrics = policyMetrics();
-    const engine = await createPolicyEngine({ wasmPath: WASM_PATH, dataPath: DATA_PATH, logger: memoryLogger(), metrics });
+    const engine = await createPolicyEngine({
+      wasmPath: WASM_PATH,
+      dataPath: DATA_PATH,
+      logger: memoryLogger(),
+      metrics,
+    });
     assert.equal(engine.isReady(), true);
     const d = await engine.evaluate(baseInput);
-    assert.deepEqual(d, { allow: true, mode: 'merge', reasons: ['critical alert on a release younger than 24h'], labels: ['env:prod', 'rewind:merge'] });
+    assert.deepEqual(d, {
+      allow: true,
+      mode: 'merge',
+      reasons: ['critical alert on a release younger than 24h'],
+      labels: ['env:prod', 'rewind:merge'],
+    });
     assert.equal(await reloads(metrics, 'success'), 1);
-    const hist = (await metrics.policyEvaluationSeconds.get()).values.find((v) => v.metricName === 'rewind_policy_evaluation_seconds_count');
+    const hist = (await metrics.policyEvaluationSeconds.get()).values.find(
+      (v) => v.metricName === 'rewind_policy_evaluation_seconds_count',
+    );
     assert.equal(hist?.value, 1);
     assert.match(engine.loaded().wasmSha256, /^[0-9a-f]{64}$/);
     await engine.close();
@@ -57,7 +77,10 @@ describe('createPolicyEngine: start', () => {
     ['a missing data file', (w: ReturnType<typeof workDir>) => rmSync(w.data)],
     ['a data file that is not JSON', (w: ReturnType<typeof workDir>) => writeFileSync(w.data, '{"rewind": ')],
     ['a data file that is not an object', (w: ReturnType<typeof workDir>) => writeFileSync(w.data, '[]')],
-    ['a wasm without the rewind/rollback/decision entrypoint', (w: ReturnType<typeof workDir>) => copyFileSync(join(FIXTURES, 'other.wasm'), w.wasm)],
+    [
+      'a wasm without the rewind/rollback/decision entrypoint',
+      (w: ReturnType<typeof workDir>) => copyFileSync(join(FIXTURES, 'other.wasm'), w.wasm),
+    ],
   ] as const) {
     it(`throws policy_unavailable for ${name}`, async () => {
       const w = workDir();
@@ -77,8 +100,15 @@ describe('createPolicyEngine: start', () => {
 describe('createPolicyEngine: output validation', () => {
   const echo = async () => {
     const logger = memoryLogger();
-    const engine = await createPolicyEngine({ wasmPath: join(FIXTURES, 'echo.wasm'), dataPath: DATA_PATH, logger });
-    return { logger, run: (decision: unknown) => engine.evaluate({ ...baseInput, decision } as unknown as PolicyInput) };
+    const engine = await createPolicyEngine({
+      wasmPath: join(FIXTURES, 'echo.wasm'),
+      dataPath: DATA_PATH,
+      logger,
+    });
+    return {
+      logger,
+      run: (decision: unknown) => engine.evaluate({ ...baseInput, decision } as unknown as PolicyInput),
+    };
   };
   const invalid = { allow: false, mode: 'pull_request', reasons: ['invalid policy output'], labels: [] };
 
@@ -108,12 +138,21 @@ describe('createPolicyEngine: output validation', () => {
   }
 
   it('denies when evaluation throws', async () => {
-    const engine = await createPolicyEngine({ wasmPath: join(FIXTURES, 'echo.wasm'), dataPath: DATA_PATH, logger: memoryLogger() });
+    const engine = await createPolicyEngine({
+      wasmPath: join(FIXTURES, 'echo.wasm'),
+      dataPath: DATA_PATH,
+      logger: memoryLogger(),
+    });
     // a cyclic input cannot be serialised for Wasm: the evaluation throws inside the engine
     const cyclic: Record<string, unknown> = {};
     cyclic['self'] = cyclic;
     const d = await engine.evaluate(cyclic as unknown as PolicyInput);
-    assert.deepEqual(d, { allow: false, mode: 'pull_request', reasons: [EVALUATION_FAILED_REASON], labels: [] });
+    assert.deepEqual(d, {
+      allow: false,
+      mode: 'pull_request',
+      reasons: [EVALUATION_FAILED_REASON],
+      labels: [],
+    });
   });
 });
 
@@ -122,11 +161,21 @@ describe('createPolicyEngine: reload', () => {
     const w = workDir();
     const metrics = policyMetrics();
     const logger = memoryLogger();
-    const engine = await createPolicyEngine({ wasmPath: w.wasm, dataPath: w.data, logger, metrics, watch: true, debounceMs: 30 });
+    const engine = await createPolicyEngine({
+      wasmPath: w.wasm,
+      dataPath: w.data,
+      logger,
+      metrics,
+      watch: true,
+      debounceMs: 30,
+    });
     assert.equal((await engine.evaluate(baseInput)).allow, true);
 
     // data change (written in place, as an editor would)
-    writeFileSync(w.data, JSON.stringify(deepMerge(shippedData(), { rewind: { disabledEnvironments: ['prod'] } })));
+    writeFileSync(
+      w.data,
+      JSON.stringify(deepMerge(shippedData(), { rewind: { disabledEnvironments: ['prod'] } })),
+    );
     await eventually(async () => !(await engine.evaluate(baseInput)).allow, 'the data change to apply');
     assert.equal(await reloads(metrics, 'success'), 2);
 
@@ -134,7 +183,9 @@ describe('createPolicyEngine: reload', () => {
     writeFileSync(w.wasm, 'garbage');
     await eventually(async () => (await reloads(metrics, 'failure')) === 1, 'the failed reload');
     assert.ok(logger.entries.some((e) => e.level === 'error' && e.msg.includes('keeping')));
-    assert.deepEqual((await engine.evaluate(baseInput)).reasons, ['rollbacks are disabled in environment prod']);
+    assert.deepEqual((await engine.evaluate(baseInput)).reasons, [
+      'rollbacks are disabled in environment prod',
+    ]);
     assert.equal(engine.isReady(), true);
 
     // the wasm replaced by rename (how build-policies.mjs writes it) is picked up
@@ -167,7 +218,10 @@ describe('createPolicyEngine: reload', () => {
       const log = { info() {}, warn() {}, error() {} };
       await createPolicyEngine({ wasmPath: ${JSON.stringify(resolve(WASM_PATH))}, dataPath: ${JSON.stringify(resolve(DATA_PATH))}, logger: log, watch: true });
       console.log('loaded');`;
-    const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15_000 });
+    const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
     assert.equal(res.signal, null, 'the child had to be killed: something kept it alive');
     assert.equal(res.status, 0, res.stderr);
     assert.equal(res.stdout.trim(), 'loaded');

@@ -22,8 +22,18 @@ const target: Target = {
   environment: 'prod',
   reviewers: ['octocat'],
 };
-const current: CurrentRelease = { version: { tag: 'v1.2.0' }, commit: 'c0ffee', committedAt: '2026-11-26T10:00:00Z', isRollback: false };
-const history = { rollbacksLastHour: 0, rollbacksLastDay: 1, lastRollbackAt: '2026-11-25T09:00:00Z', openPullRequest: false };
+const current: CurrentRelease = {
+  version: { tag: 'v1.2.0' },
+  commit: 'c0ffee',
+  committedAt: '2026-11-26T10:00:00Z',
+  isRollback: false,
+};
+const history = {
+  rollbacksLastHour: 0,
+  rollbacksLastDay: 1,
+  lastRollbackAt: '2026-11-25T09:00:00Z',
+  openPullRequest: false,
+};
 const parts: PolicyInputParts = {
   alert,
   alerts: [alert],
@@ -103,10 +113,19 @@ describe('buildPolicyInput', () => {
   });
 
   it('floors the release age to whole seconds and never goes below 0', () => {
-    assert.equal(buildPolicyInput({ ...parts, now: new Date('2026-11-26T10:00:01.999Z') }).change.fromAgeSeconds, 1);
+    assert.equal(
+      buildPolicyInput({ ...parts, now: new Date('2026-11-26T10:00:01.999Z') }).change.fromAgeSeconds,
+      1,
+    );
     // commit time after now (clock skew between Git host and rewind)
-    assert.equal(buildPolicyInput({ ...parts, now: new Date('2026-11-26T09:00:00Z') }).change.fromAgeSeconds, 0);
-    assert.equal(buildPolicyInput({ ...parts, current: { ...current, committedAt: 'garbage' } }).change.fromAgeSeconds, 0);
+    assert.equal(
+      buildPolicyInput({ ...parts, now: new Date('2026-11-26T09:00:00Z') }).change.fromAgeSeconds,
+      0,
+    );
+    assert.equal(
+      buildPolicyInput({ ...parts, current: { ...current, committedAt: 'garbage' } }).change.fromAgeSeconds,
+      0,
+    );
   });
 
   it('copies the labels: the input never aliases the caller objects', () => {

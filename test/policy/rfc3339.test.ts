@@ -60,7 +60,11 @@ describe('parseRfc3339Ns (time.parse_rfc3339_ns for Wasm)', () => {
   it('agrees with Date.parse at millisecond precision for any instant and offset', () => {
     fc.assert(
       fc.property(
-        fc.date({ min: new Date('1678-01-01T00:00:00Z'), max: new Date('2262-01-01T00:00:00Z'), noInvalidDate: true }),
+        fc.date({
+          min: new Date('1678-01-01T00:00:00Z'),
+          max: new Date('2262-01-01T00:00:00Z'),
+          noInvalidDate: true,
+        }),
         fc.integer({ min: -14 * 60, max: 14 * 60 }),
         (d, offsetMin) => {
           const local = new Date(d.getTime() + offsetMin * 60_000).toISOString().slice(0, 23);

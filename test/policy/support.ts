@@ -30,14 +30,19 @@ export interface PolicyCase {
 }
 
 export function loadCases(): { baseInput: PolicyInput; all: PolicyCase[] } {
-  return (JSON.parse(readFileSync('policies/cases.json', 'utf8')) as { cases: { baseInput: PolicyInput; all: PolicyCase[] } }).cases;
+  return (
+    JSON.parse(readFileSync('policies/cases.json', 'utf8')) as {
+      cases: { baseInput: PolicyInput; all: PolicyCase[] };
+    }
+  ).cases;
 }
 
 export function shippedData(): { rewind: Record<string, unknown> } {
   return JSON.parse(readFileSync(DATA_PATH, 'utf8')) as { rewind: Record<string, unknown> };
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Rego's object.union: objects merge recursively, any other value of `b` wins. */
 export function deepMerge<T>(a: T, b: unknown): T {
