@@ -85,7 +85,9 @@ function analyze(content: string, spec: ImageSpec, fileName: string): Analysis {
     throw new RewindError(
       'image_not_found',
       `${fileName}: image ${spec.image}${where} not found in the ${formats.map((f) => f.name).join(' / ')} file` +
-        (seen.length > 0 ? ` (images found: ${seen.join(', ')})` : ''),
+        (seen.length > 0
+          ? ` (images found: ${seen.slice(0, 10).join(', ')}${seen.length > 10 ? ', …' : ''})`
+          : ''),
     );
   }
   const distinct = occurrences.filter((o) => !versionsEqual(o.version, first.version));
