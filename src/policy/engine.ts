@@ -7,7 +7,7 @@ import type { Counter, Histogram } from 'prom-client';
 import { RewindError, errorMessage } from '../core/errors.ts';
 import { systemClock, type Clock } from '../core/ports.ts';
 import { decisionFromResultSet, invalidDecision } from './decision.ts';
-import { policyBuiltins } from './rfc3339.ts';
+import { hostBuiltins, importedBuiltins, rewindBuiltins } from './wasm-builtins.ts';
 import type { Decision, PolicyEngine, PolicyInput } from './types.ts';
 
 /** The rule the service evaluates: package rewind.rollback, rule decision. */
@@ -66,7 +66,13 @@ async function loadFiles(wasmPath: string, dataPath: string, clock: Clock): Prom
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new Error(`${dataPath}: the policy data must be a JSON object`);
   }
-  const policy = await loadPolicy(wasm, undefined, policyBuiltins);
+  const policy = await loadPolicy(wasm, undefined, rewindBuiltins);
+  const missing = importedBuiltins(policy).filter((name) => !hostBuiltins.has(name));
+  if (missing.length > 0) {
+    throw new Error(
+      `${wasmPath}: the policy calls builtins not available in Wasm here: ${missing.join(', ')}`,
+    );
+  }
   if (!(POLICY_ENTRYPOINT in (policy.entrypoints as Record<string, number>))) {
     throw new Error(`${wasmPath}: no entrypoint ${POLICY_ENTRYPOINT} (build with -e ${POLICY_ENTRYPOINT})`);
   }

@@ -73,8 +73,3 @@ export function wasmParseRfc3339Ns(s: unknown): ArrayBuffer | undefined {
   const bytes = new TextEncoder().encode(ns.toString());
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
-
-/** Every builtin the compiled policy imports from the host. */
-export const policyBuiltins: Record<string, (...args: unknown[]) => unknown> = {
-  'time.parse_rfc3339_ns': wasmParseRfc3339Ns,
-};

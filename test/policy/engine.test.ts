@@ -81,6 +81,10 @@ describe('createPolicyEngine: start', () => {
       'a wasm without the rewind/rollback/decision entrypoint',
       (w: ReturnType<typeof workDir>) => copyFileSync(join(FIXTURES, 'other.wasm'), w.wasm),
     ],
+    [
+      'a wasm calling a builtin no host provides (it would fail every evaluation)',
+      (w: ReturnType<typeof workDir>) => copyFileSync(join(FIXTURES, 'unsupported.wasm'), w.wasm),
+    ],
   ] as const) {
     it(`throws policy_unavailable for ${name}`, async () => {
       const w = workDir();
