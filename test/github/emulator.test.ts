@@ -24,6 +24,11 @@ describe('GitHub emulator', () => {
     }
   });
 
+  const failure = (p: Promise<unknown>): Promise<{ status: number; message: string }> =>
+    p.then(
+      () => assert.fail('expected a failure'),
+      (e: { status: number; message: string }) => e,
+    );
   const status = (p: Promise<unknown>): Promise<number | string> =>
     p.then(
       () => 'ok',
@@ -35,9 +40,9 @@ describe('GitHub emulator', () => {
     assert.ok(!Array.isArray(data) && data.type === 'file' && 'content' in data);
     assert.equal(Buffer.from(data.content, 'base64').toString(), 'b\n');
     assert.equal(data.sha, '61780798228d17af2d34fce4cfbdf35556832472', 'what `git hash-object` says for "b\\n"');
-    const err = await gh.rest.repos.getContent({ ...o, path: 'nope' }).catch((e: { status: number; response: { data: unknown } }) => e);
+    const err = (await failure(gh.rest.repos.getContent({ ...o, path: 'nope' }))) as { status: number; response?: { data: unknown } };
     assert.equal(err.status, 404);
-    assert.deepEqual(Object.keys(err.response.data as object).sort(), ['documentation_url', 'message', 'status']);
+    assert.deepEqual(Object.keys(err.response?.data as object).sort(), ['documentation_url', 'message', 'status']);
   });
 
   it('contents PUT: 422 without sha, 409 on a stale sha, 404 on an unknown branch, 201 creating', async () => {
@@ -61,7 +66,7 @@ describe('GitHub emulator', () => {
   it('refs: create, 422 when it exists, delete, 422 when gone', async () => {
     const main = (await gh.rest.git.getRef({ ...o, ref: 'heads/main' })).data.object.sha;
     assert.equal((await gh.rest.git.createRef({ ...o, ref: 'refs/heads/x/y', sha: main })).status, 201);
-    const dup = await gh.rest.git.createRef({ ...o, ref: 'refs/heads/x/y', sha: main }).catch((e: { status: number; message: string }) => e);
+    const dup = await failure(gh.rest.git.createRef({ ...o, ref: 'refs/heads/x/y', sha: main }));
     assert.equal(dup.status, 422);
     assert.match(dup.message, /Reference already exists/);
     assert.equal((await gh.rest.git.deleteRef({ ...o, ref: 'heads/x/y' })).status, 204);
@@ -71,12 +76,12 @@ describe('GitHub emulator', () => {
   it('pulls: 422 for no commits and for a duplicate; files; 405 merging twice', async () => {
     const main = (await gh.rest.git.getRef({ ...o, ref: 'heads/main' })).data.object.sha;
     await gh.rest.git.createRef({ ...o, ref: 'refs/heads/empty', sha: main });
-    const none = await gh.rest.pulls.create({ ...o, head: 'empty', base: 'main', title: 't' }).catch((e: { status: number; message: string }) => e);
+    const none = await failure(gh.rest.pulls.create({ ...o, head: 'empty', base: 'main', title: 't' }));
     assert.equal(none.status, 422);
     assert.match(none.message, /No commits between main and empty/);
     emulator.commit({ ...o, branch: 'empty', message: 'change', files: { 'a.txt': 'changed\n' } });
     const pr = (await gh.rest.pulls.create({ ...o, head: 'acme:empty', base: 'main', title: 't' })).data;
-    const dup = await gh.rest.pulls.create({ ...o, head: 'empty', base: 'main', title: 't' }).catch((e: { status: number; message: string }) => e);
+    const dup = await failure(gh.rest.pulls.create({ ...o, head: 'empty', base: 'main', title: 't' }));
     assert.match(dup.message, /A pull request already exists for acme:empty\./);
     const files = (await gh.rest.pulls.listFiles({ ...o, pull_number: pr.number })).data;
     assert.deepEqual(files.map((x) => [x.filename, x.status, x.additions, x.deletions]), [['a.txt', 'modified', 1, 1]]);
