@@ -2,10 +2,9 @@ import { imageReference, formatVersion, versionForRef } from './version.ts';
 import { oneLine, escapeMarkdown, refComponent } from './text.ts';
 import type { Alert, CurrentRelease, ImageVersion, RollbackCandidate, Target } from './types.ts';
 import type { Decision } from '../policy/types.ts';
+import { REMEDIATION_TRAILER, ROLLED_BACK_FROM_TRAILER } from './rollback.ts';
 
 export const REWIND_LABEL = 'rewind';
-export const REMEDIATION_TRAILER = 'Rewind-Remediation';
-export const ROLLED_BACK_FROM_TRAILER = 'Rewind-Rolled-Back-From';
 
 /** A rollback as a value: everything needed to write it, nothing written yet. */
 export interface RollbackPlan {

@@ -1,0 +1,109 @@
+import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Clock } from '../core/ports.ts';
+import type { TargetIndex } from '../core/targets.ts';
+import type { AuditStore } from '../audit/store.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { JobData } from '../queue/queue.ts';
+import { bearerMatches } from './auth.ts';
+import { remediationRoutes } from './remediations.ts';
+import { webhookRoutes } from './webhook.ts';
+
+export interface AppDeps {
+  targets: TargetIndex;
+  store: AuditStore;
+  queue: { enqueue(data: JobData): Promise<void> };
+  metrics: Metrics;
+  clock: Clock;
+  dryRun: boolean;
+  webhookToken: string;
+  /** 'ops' serves only health, readiness, metrics and docs (worker replicas) */
+  routes?: 'all' | 'ops';
+  bodyLimit: number;
+  /** readiness of what the API depends on */
+  checks: { redis(): Promise<boolean>; policy(): boolean };
+  logger?: FastifyServerOptions['logger'];
+  version?: string;
+}
+
+/** Fastify's own error codes → the SPEC's `{"error", "message"}` codes. */
+const ERROR_CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  503: 'queue_unavailable',
+};
+
+/** Builds the app; never listens (fastify/demo: tests use app.inject). */
+export async function buildApp(deps: AppDeps) {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: deps.bodyLimit,
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500 && status !== 503) req.log.error({ err }, 'request failed');
+    let code = ERROR_CODES[status] ?? 'internal_error';
+    let message = status >= 500 && status !== 503 ? 'internal error' : err.message;
+    if (err.validation) {
+      code = 'invalid_payload';
+      message = `${err.validationContext ?? 'body'}${err.validation[0]?.instancePath ?? ''} ${err.validation[0]?.message ?? 'is invalid'}`;
+    } else if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
+      code = 'invalid_json';
+    } else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+      code = 'invalid_json';
+    }
+    return reply.code(status).send({ error: code, message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/v1/')) return;
+    if (!bearerMatches(req.headers.authorization, deps.webhookToken)) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="rewind"')
+        .send({ error: 'unauthorized', message: 'missing or invalid bearer token' });
+    }
+    return undefined;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.routeOptions.url === '/v1/alertmanager' || req.url.startsWith('/v1/alertmanager')) {
+      deps.metrics.webhookRequests.inc({ code: String(reply.statusCode) });
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'rewind', description: 'Alert-driven rollbacks for GitOps', version: deps.version ?? '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const redis = await deps.checks.redis().catch(() => false);
+    const policy = deps.checks.policy();
+    const ready = redis && policy;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: { redis, policy } });
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    const body = await deps.metrics.registry.metrics();
+    return reply.type(deps.metrics.registry.contentType).send(body);
+  });
+
+  if ((deps.routes ?? 'all') === 'all') {
+    if (deps.webhookToken.length === 0) throw new Error('buildApp: webhookToken must not be empty');
+    await app.register(webhookRoutes(deps));
+    await app.register(remediationRoutes(deps));
+  }
+  return app;
+}

@@ -1,0 +1,81 @@
+import Type, { type Static } from 'typebox';
+
+const StringMap = Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 8192 }));
+
+/** Alertmanager webhook payload v4, only the fields rewind reads; unknown fields are accepted (newer Alertmanagers add some). */
+export const AlertSchema = Type.Object({
+  status: Type.Union([Type.Literal('firing'), Type.Literal('resolved')]),
+  labels: StringMap,
+  annotations: Type.Optional(StringMap),
+  startsAt: Type.String({ format: 'date-time' }),
+  endsAt: Type.Optional(Type.String({ maxLength: 64 })),
+  generatorURL: Type.Optional(Type.String({ maxLength: 4096 })),
+  fingerprint: Type.String({ pattern: '^[0-9a-fA-F]{1,64}$' }),
+});
+
+export const WebhookSchema = Type.Object({
+  version: Type.Optional(Type.String({ maxLength: 8 })),
+  status: Type.Optional(Type.Union([Type.Literal('firing'), Type.Literal('resolved')])),
+  receiver: Type.Optional(Type.String({ maxLength: 1024 })),
+  alerts: Type.Array(AlertSchema, { maxItems: 10000 }),
+});
+export type WebhookPayload = Static<typeof WebhookSchema>;
+
+export const ErrorSchema = Type.Object({ error: Type.String(), message: Type.String() });
+
+export const WebhookAcceptedSchema = Type.Object({
+  received: Type.Integer(),
+  accepted: Type.Integer(),
+  ignored: Type.Integer(),
+  remediations: Type.Array(Type.Object({ id: Type.String(), target: Type.String() })),
+});
+
+const AlertOut = Type.Object({
+  status: Type.String(),
+  labels: Type.Record(Type.String(), Type.String()),
+  annotations: Type.Record(Type.String(), Type.String()),
+  startsAt: Type.String(),
+  endsAt: Type.String(),
+  fingerprint: Type.String(),
+  generatorURL: Type.String(),
+});
+
+export const RemediationSchema = Type.Object({
+  id: Type.String(),
+  target: Type.String(),
+  state: Type.String(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  alerts: Type.Array(AlertOut),
+  targetsFiring: Type.Integer(),
+  seenAgain: Type.Integer(),
+  change: Type.Union([
+    Type.Object({
+      from: Type.String(),
+      to: Type.Union([Type.String(), Type.Null()]),
+      fromCommit: Type.String(),
+      toCommit: Type.Union([Type.String(), Type.Null()]),
+    }),
+    Type.Null(),
+  ]),
+  decision: Type.Union([
+    Type.Object({
+      allow: Type.Boolean(),
+      mode: Type.String(),
+      reasons: Type.Array(Type.String()),
+      labels: Type.Array(Type.String()),
+    }),
+    Type.Null(),
+  ]),
+  pullRequest: Type.Union([Type.Object({ number: Type.Integer(), url: Type.String(), branch: Type.String() }), Type.Null()]),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
+  dryRun: Type.Boolean(),
+  steps: Type.Record(Type.String(), Type.String()),
+  timeToRecoverySeconds: Type.Union([Type.Number(), Type.Null()]),
+});
+
+export const ListQuerySchema = Type.Object({
+  target: Type.Optional(Type.String({ pattern: '^[a-z0-9-]{1,63}$' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+});

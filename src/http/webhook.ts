@@ -1,0 +1,92 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { triage } from '../core/alerts.ts';
+import type { Alert } from '../core/types.ts';
+import { ErrorSchema, WebhookAcceptedSchema, WebhookSchema, type WebhookPayload } from './schemas.ts';
+import type { AppDeps } from './app.ts';
+
+function toAlert(a: WebhookPayload['alerts'][number]): Alert {
+  return {
+    status: a.status,
+    labels: a.labels,
+    annotations: a.annotations ?? {},
+    startsAt: a.startsAt,
+    endsAt: a.endsAt ?? '',
+    fingerprint: a.fingerprint,
+    generatorURL: a.generatorURL ?? '',
+  };
+}
+
+export class QueueUnavailableError extends Error {
+  readonly statusCode = 503;
+  readonly code = 'queue_unavailable';
+}
+
+/**
+ * POST /v1/alertmanager. Answers 2xx only once every accepted alert is stored
+ * in Redis (Alertmanager retries a 5xx), so nothing is lost on an outage.
+ */
+export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/v1/alertmanager',
+      {
+        schema: {
+          summary: 'Alertmanager webhook (payload version 4)',
+          security: [{ bearer: [] }],
+          body: WebhookSchema,
+          response: { 202: WebhookAcceptedSchema, 400: ErrorSchema, 401: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema, 503: ErrorSchema },
+        },
+      },
+      async (req, reply) => {
+        const alerts = req.body.alerts.map(toAlert);
+        const t = triage(alerts, deps.targets);
+        const now = deps.clock.now();
+        const remediations = new Map<string, string>();
+        const accepted = new Set<Alert>();
+        try {
+          for (const group of t.firing) {
+            for (const alert of group.alerts) {
+              const adm = await deps.store.admitFiring({
+                target: group.target.name,
+                alert,
+                targetsFiring: t.targetsFiring,
+                now,
+                dryRun: deps.dryRun,
+              });
+              // A job that is still queued is (re-)added: a no-op when it exists, a repair when an
+              // earlier delivery stored the record but died before enqueuing.
+              if (adm.state === 'queued') await deps.queue.enqueue({ kind: 'remediate', remediationId: adm.remediationId });
+              accepted.add(alert);
+              remediations.set(adm.remediationId, group.target.name);
+              deps.metrics.alerts.inc({ status: 'firing', outcome: adm.outcome === 'seen_again' ? 'seen_again' : 'accepted' });
+              req.log.info({ remediationId: adm.remediationId, target: group.target.name, outcome: adm.outcome }, 'firing alert admitted');
+            }
+          }
+          for (const r of t.resolutions) {
+            const adm = await deps.store.admitResolved({ target: r.target.name, alert: r.alert, now });
+            if (!adm) continue;
+            accepted.add(r.alert);
+            remediations.set(adm.remediationId, r.target.name);
+            deps.metrics.alerts.inc({ status: 'resolved', outcome: 'accepted' });
+            if (adm.allResolved) {
+              const resolvedAt = r.alert.endsAt && !r.alert.endsAt.startsWith('0001') ? r.alert.endsAt : now.toISOString();
+              await deps.queue.enqueue({ kind: 'resolve', remediationId: adm.remediationId, resolvedAt });
+            }
+          }
+        } catch (err) {
+          req.log.error({ err: (err as Error).message }, 'queue unavailable');
+          throw new QueueUnavailableError('the queue (Redis) is unavailable; retry later');
+        }
+        const ignored = alerts.length - accepted.size;
+        const unmatched = alerts.filter((a) => !accepted.has(a));
+        for (const a of unmatched) deps.metrics.alerts.inc({ status: a.status, outcome: 'ignored' });
+        return reply.code(202).send({
+          received: alerts.length,
+          accepted: accepted.size,
+          ignored,
+          remediations: [...remediations].map(([id, target]) => ({ id, target })),
+        });
+      },
+    );
+  };
+}

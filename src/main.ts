@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import closeWithGrace from 'close-with-grace';
+import { loadConfig, checkConfigFiles, type Config, type Env } from './config/config.ts';
+import { RewindError, errorMessage } from './core/errors.ts';
+import { buildApp } from './http/app.ts';
+import { loggerOptions } from './observability/logger.ts';
+import { createProcessor } from './queue/processor.ts';
+import { createQueueWorker } from './queue/worker.ts';
+import { runPlan } from './cli/plan.ts';
+import { createRuntime, redisClient, type Runtime } from './runtime.ts';
+
+const USAGE = `usage: rewind <command> [--config FILE]
+
+commands:
+  serve                 API and worker in one process
+  api                   HTTP API only (webhook, audit, health, metrics)
+  worker                queue worker only (plus health and metrics on PORT)
+  check-config          validate the config and environment, then exit
+  plan --alert FILE     dry run: per alert, the target, rollback and policy decision; writes nothing
+
+config: $REWIND_CONFIG or config/rewind.yaml`;
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (!v || v.startsWith('--')) throw new RewindError('config_invalid', `${name} needs a value`);
+  return v;
+}
+
+type Role = 'serve' | 'api' | 'worker';
+
+async function start(role: Role, config: Config): Promise<void> {
+  checkConfigFiles(config);
+  const rt = await createRuntime(config);
+  const withApi = role !== 'worker';
+  if (withApi && !config.server.webhookToken) {
+    throw new RewindError('config_invalid', 'environment: REWIND_WEBHOOK_TOKEN is not set; the webhook refuses unauthenticated alerts');
+  }
+  if (role !== 'api' && config.github.auth.kind === 'none' && !config.dryRun) {
+    throw new RewindError('config_invalid', 'environment: set GITHUB_TOKEN or the GITHUB_APP_* variables (or REWIND_DRY_RUN=true)');
+  }
+  const worker = role === 'api' ? null : startWorker(rt);
+  const app = await buildApp({
+    targets: rt.targets,
+    store: rt.store,
+    queue: rt.queue,
+    metrics: rt.metrics,
+    clock: rt.clock,
+    dryRun: config.dryRun,
+    webhookToken: config.server.webhookToken ?? '',
+    routes: withApi ? 'all' : 'ops',
+    bodyLimit: config.server.bodyLimit,
+    checks: {
+      redis: async () => (await rt.redis.ping()) === 'PONG',
+      policy: () => rt.policy.isReady(),
+    },
+    logger: loggerOptions(config.logLevel),
+  });
+  closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+    if (err) app.log.error({ err }, 'shutting down after an error');
+    else app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await worker?.close();
+    await rt.close();
+  });
+  await app.listen({ host: config.server.host, port: config.server.port });
+  app.log.info(
+    { role, targets: config.targets.length, dryRun: config.dryRun, github: config.github.apiUrl, auth: config.github.auth.kind },
+    'rewind started',
+  );
+}
+
+function startWorker(rt: Runtime) {
+  const { config } = rt;
+  const log = rt.logger.child({ component: 'worker' });
+  return createQueueWorker({
+    connection: redisClient(config.redis.url, { failFast: false }),
+    prefix: config.redis.prefix,
+    concurrency: config.worker.concurrency,
+    process: createProcessor({
+      store: rt.store,
+      repo: rt.repo,
+      policy: rt.policy,
+      notifier: rt.notifier,
+      metrics: rt.metrics,
+      targets: rt.targets,
+      author: config.github.author,
+      dryRun: config.dryRun,
+      settings: () => ({ closeOnResolve: rt.closeOnResolve() }),
+      logger: log,
+      clock: rt.clock,
+    }),
+    onError: (err) => log.warn({ err: err.message }, 'worker error'),
+  });
+}
+
+export async function main(argv: string[], env: Env): Promise<void> {
+  const [cmd = 'help', ...args] = argv;
+  try {
+    if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
+      console.log(USAGE);
+      return;
+    }
+    const config = loadConfig(env, flag(args, '--config'));
+    switch (cmd) {
+      case 'serve':
+      case 'api':
+      case 'worker':
+        return await start(cmd, config);
+      case 'check-config':
+        checkConfigFiles(config);
+        console.log(
+          `${config.file}: ok (${config.targets.length} target${config.targets.length === 1 ? '' : 's'}: ${config.targets.map((t) => t.name).join(', ')})`,
+        );
+        return;
+      case 'plan': {
+        const file = flag(args, '--alert');
+        if (!file) throw new RewindError('config_invalid', 'plan needs --alert FILE');
+        checkConfigFiles(config);
+        process.exitCode = await runPlan(config, readFileSync(file, 'utf8'), file, (s) => console.log(s));
+        return;
+      }
+      default:
+        console.error(`rewind: unknown command "${cmd}"\n\n${USAGE}`);
+        process.exitCode = 2;
+    }
+  } catch (err) {
+    console.error(`rewind: ${errorMessage(err)}`);
+    process.exitCode = err instanceof RewindError && err.code === 'config_invalid' ? 78 : 1;
+  }
+}

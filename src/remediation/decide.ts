@@ -1,0 +1,97 @@
+import { leadAlert } from '../core/alerts.ts';
+import { RewindError } from '../core/errors.ts';
+import { buildPlan, branchPrefix, type RollbackPlan } from '../core/plan.ts';
+import type { FileRef, GitOpsRepository, HeadFile, PullRequest } from '../core/ports.ts';
+import { analyzeHistory, type HistoryAnalysis } from '../core/rollback.ts';
+import type { Alert, ImageVersion, Target } from '../core/types.ts';
+import { formatVersion } from '../core/version.ts';
+import { extractVersion, replaceVersion, type ImageSpec } from '../manifests/index.ts';
+import { buildPolicyInput } from '../policy/input.ts';
+import type { Decision, PolicyEngine, PolicyInput } from '../policy/types.ts';
+
+export function fileRef(t: Target): FileRef {
+  const [owner = '', repo = ''] = t.repo.split('/');
+  return { owner, repo, branch: t.branch, path: t.path };
+}
+
+export function imageSpec(t: Target): ImageSpec {
+  return { image: t.image, ...(t.tagKey ? { tagKey: t.tagKey } : {}) };
+}
+
+function versionOrNull(content: string, t: Target): ImageVersion | null {
+  try {
+    return extractVersion(content, imageSpec(t), t.path);
+  } catch (err) {
+    if (err instanceof RewindError && err.code === 'image_not_found') return null;
+    throw err;
+  }
+}
+
+export interface DecideInput {
+  remediationId: string;
+  target: Target;
+  /** the firing alerts of the incident (at least one) */
+  alerts: readonly Alert[];
+  targetsFiring: number;
+  history: Omit<PolicyInput['history'], 'openPullRequest'>;
+  now: Date;
+}
+
+export interface Decided {
+  head: HeadFile;
+  analysis: HistoryAnalysis;
+  openPr: PullRequest | null;
+  input: PolicyInput;
+  decision: Decision;
+  change: { from: string; to: string | null; fromCommit: string; toCommit: string | null };
+  /** the rollback as a value; null when there is no candidate or the policy denies */
+  plan: RollbackPlan | null;
+}
+
+/** Read Git, find the candidate, ask the policy and build the change. Writes nothing. */
+export async function decide(deps: { repo: GitOpsRepository; policy: PolicyEngine }, p: DecideInput): Promise<Decided> {
+  const { target } = p;
+  const ref = fileRef(target);
+  const lead = leadAlert(p.alerts);
+  const head = await deps.repo.readFile(ref);
+  const current = extractVersion(head.content, imageSpec(target), target.path);
+  // Pin the walk to the commit the file was read at: a push in between must not mix two heads.
+  const analysis = await analyzeHistory(
+    deps.repo.fileHistory({ ...ref, branch: head.commitSha }),
+    (c: string) => versionOrNull(c, target),
+    current,
+    { image: target.image },
+  );
+  const openPr = await deps.repo.findOpenPullRequest(ref, branchPrefix(target));
+  const input = buildPolicyInput({
+    alert: lead,
+    alerts: p.alerts,
+    target,
+    current: analysis.current,
+    candidate: analysis.candidate,
+    targetsFiring: p.targetsFiring,
+    history: { ...p.history, openPullRequest: openPr !== null },
+    now: p.now,
+  });
+  const decision = await deps.policy.evaluate(input);
+  const change = {
+    from: formatVersion(analysis.current.version),
+    to: analysis.candidate ? formatVersion(analysis.candidate.to) : null,
+    fromCommit: analysis.current.commit,
+    toCommit: analysis.candidate?.toCommit ?? null,
+  };
+  const plan =
+    analysis.candidate && decision.allow
+      ? buildPlan({
+          remediationId: p.remediationId,
+          target,
+          lead,
+          alertCount: p.alerts.length,
+          current: analysis.current,
+          candidate: analysis.candidate,
+          decision,
+          content: replaceVersion(head.content, imageSpec(target), analysis.candidate.to, target.path),
+        })
+      : null;
+  return { head, analysis, openPr, input, decision, change, plan };
+}

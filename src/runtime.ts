@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import type { Config } from './config/config.ts';
+import { systemClock, type Clock, type GitOpsRepository } from './core/ports.ts';
+import { buildTargetIndex, type TargetIndex } from './core/targets.ts';
+import { createAuditStore, type AuditStore } from './audit/store.ts';
+import { createGitHubRepository, createOctokit } from './github/index.ts';
+import { createSlackNotifier, noopNotifier, type Notifier } from './notify/slack.ts';
+import { loggerOptions, type Logger } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { createPolicyEngine, type ReloadablePolicyEngine } from './policy/engine.ts';
+import { createRemediationQueue, type RemediationQueue } from './queue/queue.ts';
+
+/** Everything a process role needs, built once from the config (the composition root's parts). */
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  targets: TargetIndex;
+  clock: Clock;
+  /** fail-fast client for the HTTP path: commands error at once when Redis is down (→ 503) */
+  redis: Redis;
+  store: AuditStore;
+  queue: RemediationQueue;
+  policy: ReloadablePolicyEngine;
+  repo: GitOpsRepository;
+  notifier: Notifier;
+  closeOnResolve(): boolean;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOverrides {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export function redisClient(url: string, opts: { failFast: boolean }): Redis {
+  return new Redis(url, {
+    // BullMQ workers need null here; the HTTP side wants one quick failure instead of a hang
+    maxRetriesPerRequest: opts.failFast ? 1 : null,
+    enableOfflineQueue: !opts.failFast,
+    connectTimeout: 2_000,
+    ...(opts.failFast ? { commandTimeout: 3_000 } : {}),
+    retryStrategy: (n) => Math.min(n * 200, 2_000),
+  });
+}
+
+export async function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Promise<Runtime> {
+  const logger: Logger = overrides.logger ?? (pino(loggerOptions(config.logLevel)) as unknown as Logger);
+  const redis = redisClient(config.redis.url, { failFast: true });
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const queue = createRemediationQueue({ connection: redis, prefix: config.redis.prefix });
+  const metrics = createMetrics({ queueCounts: () => queue.counts() });
+  const policy = await createPolicyEngine({
+    wasmPath: config.policy.wasm,
+    dataPath: config.policy.data,
+    logger: logger.child({ component: 'policy' }),
+    metrics,
+    watch: true,
+  });
+  const octokit = createOctokit({
+    baseUrl: config.github.apiUrl,
+    auth: config.github.auth,
+    logger: logger.child({ component: 'github' }),
+    metrics,
+  });
+  return {
+    config,
+    logger,
+    metrics,
+    targets: buildTargetIndex(config.targets),
+    clock: overrides.clock ?? systemClock,
+    redis,
+    store: createAuditStore({ redis, prefix: config.redis.prefix }),
+    queue,
+    policy,
+    repo: createGitHubRepository({ octokit, logger: logger.child({ component: 'github' }) }),
+    notifier: config.slackWebhookUrl ? createSlackNotifier(config.slackWebhookUrl) : noopNotifier,
+    closeOnResolve: () => readCloseOnResolve(config.policy.data),
+    async close() {
+      await queue.close().catch(() => {});
+      await policy.close();
+      redis.disconnect();
+    },
+  };
+}
+
+/** closeOnResolve lives in the policy data so one file holds every rollback switch; read fresh so edits apply. */
+export function readCloseOnResolve(dataPath: string): boolean {
+  try {
+    const data = JSON.parse(readFileSync(dataPath, 'utf8')) as { rewind?: { closeOnResolve?: unknown } };
+    return data.rewind?.closeOnResolve !== false;
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { dropPrefix, testRedis, uniquePrefix } from '../support/redis.ts';
+import { sampleJson, sampleTarget } from '../support/fixtures.ts';
+import { post, testApp } from '../support/app.ts';
+
+const redis = testRedis();
+after(() => redis.disconnect());
+
+function firing(overrides: { fingerprint?: string; startsAt?: string; service?: string } = {}) {
+  const p = sampleJson('a-firing-single.json');
+  const a = p.alerts[0] as Record<string, unknown> & { labels: Record<string, string> };
+  if (overrides.fingerprint) a.fingerprint = overrides.fingerprint;
+  if (overrides.startsAt) a.startsAt = overrides.startsAt;
+  if (overrides.service) a.labels = { ...a.labels, service: overrides.service };
+  return p;
+}
+
+function resolved(p: ReturnType<typeof firing>) {
+  const r = structuredClone(p);
+  const a = r.alerts[0] as Record<string, unknown>;
+  a.status = 'resolved';
+  a.endsAt = '2026-11-26T00:40:00Z';
+  r.status = 'resolved';
+  return r;
+}
+
+describe('admission through Redis', () => {
+  const prefix = uniquePrefix('admit');
+  let t: Awaited<ReturnType<typeof testApp>>;
+  before(async () => {
+    t = await testApp({ redis, prefix, targets: [sampleTarget('checkout-test')] });
+  });
+  after(async () => {
+    await t.close();
+    await dropPrefix(redis, prefix);
+  });
+
+  test('200 concurrent posts of the same firing alert make exactly one remediation and one job', async () => {
+    const body = JSON.stringify(firing());
+    const replies = await Promise.all(Array.from({ length: 200 }, () => post(t.app, body)));
+    assert.deepEqual([...new Set(replies.map((r) => r.statusCode))], [202]);
+    const ids = new Set(replies.map((r) => r.json().remediations[0].id as string));
+    assert.equal(ids.size, 1);
+    const records = await t.store.list({ limit: 10 });
+    assert.equal(records.length, 1);
+    assert.equal(records[0]?.seenAgain, 199);
+    assert.equal(records[0]?.alerts.length, 1);
+    const jobs = await t.queue.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
+    assert.equal(jobs.length, 1);
+    assert.equal(jobs[0]?.data.kind, 'remediate');
+  });
+
+  test('another incident for the target while one is in flight attaches to it; a resolution waits for all of them', async () => {
+    const [rec] = await t.store.list({ limit: 1 });
+    assert.ok(rec);
+    const other = firing({ fingerprint: 'aaaaaaaaaaaaaaaa', startsAt: '2026-11-26T00:33:00Z' });
+    const res = await post(t.app, other);
+    assert.equal(res.json().remediations[0].id, rec.id);
+    const after1 = await t.store.get(rec.id);
+    assert.equal(after1?.alerts.length, 2);
+
+    await post(t.app, resolved(firing()));
+    let jobs = await t.queue.queue.getJobs(['waiting']);
+    assert.equal(jobs.filter((j) => j.data.kind === 'resolve').length, 0, 'one of two incidents still firing');
+    await post(t.app, resolved(other));
+    await post(t.app, resolved(other)); // Alertmanager repeats resolutions too
+    jobs = await t.queue.queue.getJobs(['waiting']);
+    const resolves = jobs.filter((j) => j.data.kind === 'resolve');
+    assert.equal(resolves.length, 1);
+    assert.deepEqual(resolves[0]?.data, { kind: 'resolve', remediationId: rec.id, resolvedAt: '2026-11-26T00:40:00Z' });
+  });
+
+  test('after the remediation ends, a repeat is "seen again" but a new incident is a new remediation', async () => {
+    const [rec] = await t.store.list({ limit: 1 });
+    assert.ok(rec);
+    await t.store.update(rec.id, { state: 'merged' }, new Date());
+    await t.store.releaseActive(rec.target, rec.id);
+
+    const repeat = await post(t.app, firing());
+    assert.equal(repeat.json().remediations[0].id, rec.id);
+    assert.equal((await t.store.get(rec.id))?.seenAgain, 200);
+
+    const anew = await post(t.app, firing({ startsAt: '2026-11-26T02:00:00Z' }));
+    const newId = anew.json().remediations[0].id as string;
+    assert.notEqual(newId, rec.id);
+    assert.equal((await t.store.list({ target: 'checkout-test', limit: 10 })).length, 2);
+    const job = await t.queue.queue.getJob(`remediate-${newId}`);
+    assert.equal(job?.data.remediationId, newId);
+  });
+
+  test('a record stored by a delivery that died before enqueuing is repaired by the retry', async () => {
+    const p = firing({ service: 'checkout', fingerprint: 'bbbbbbbbbbbbbbbb', startsAt: '2026-11-26T03:00:00Z' });
+    // the new incident attaches to the active remediation created in the previous test
+    const [active] = await t.store.list({ limit: 1 });
+    assert.ok(active);
+    const job = await t.queue.queue.getJob(`remediate-${active.id}`);
+    await job?.remove();
+    const res = await post(t.app, p);
+    assert.equal(res.json().remediations[0].id, active.id);
+    assert.ok(await t.queue.queue.getJob(`remediate-${active.id}`), 'job re-added');
+  });
+});
