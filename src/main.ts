@@ -2,12 +2,8 @@ import { readFileSync } from 'node:fs';
 import closeWithGrace from 'close-with-grace';
 import { loadConfig, checkConfigFiles, type Config, type Env } from './config/config.ts';
 import { RewindError, errorMessage } from './core/errors.ts';
-import { buildApp } from './http/app.ts';
-import { loggerOptions } from './observability/logger.ts';
-import { createProcessor } from './queue/processor.ts';
-import { createQueueWorker } from './queue/worker.ts';
 import { runPlan } from './cli/plan.ts';
-import { createRuntime, redisClient, type Runtime } from './runtime.ts';
+import { startRole, type Role } from './server.ts';
 
 const USAGE = `usage: rewind <command> [--config FILE]
 
@@ -28,71 +24,19 @@ function flag(args: string[], name: string): string | undefined {
   return v;
 }
 
-type Role = 'serve' | 'api' | 'worker';
-
-async function start(role: Role, config: Config): Promise<void> {
-  checkConfigFiles(config);
-  const rt = await createRuntime(config);
-  const withApi = role !== 'worker';
-  if (withApi && !config.server.webhookToken) {
-    throw new RewindError('config_invalid', 'environment: REWIND_WEBHOOK_TOKEN is not set; the webhook refuses unauthenticated alerts');
-  }
-  if (role !== 'api' && config.github.auth.kind === 'none' && !config.dryRun) {
-    throw new RewindError('config_invalid', 'environment: set GITHUB_TOKEN or the GITHUB_APP_* variables (or REWIND_DRY_RUN=true)');
-  }
-  const worker = role === 'api' ? null : startWorker(rt);
-  const app = await buildApp({
-    targets: rt.targets,
-    store: rt.store,
-    queue: rt.queue,
-    metrics: rt.metrics,
-    clock: rt.clock,
-    dryRun: config.dryRun,
-    webhookToken: config.server.webhookToken ?? '',
-    routes: withApi ? 'all' : 'ops',
-    bodyLimit: config.server.bodyLimit,
-    checks: {
-      redis: async () => (await rt.redis.ping()) === 'PONG',
-      policy: () => rt.policy.isReady(),
-    },
-    logger: loggerOptions(config.logLevel),
-  });
+async function serve(role: Role, config: Config): Promise<void> {
+  const started = await startRole(role, config);
+  const { app } = started;
   closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');
-    await app.close();
-    await worker?.close();
-    await rt.close();
+    await started.close();
   });
   await app.listen({ host: config.server.host, port: config.server.port });
   app.log.info(
     { role, targets: config.targets.length, dryRun: config.dryRun, github: config.github.apiUrl, auth: config.github.auth.kind },
     'rewind started',
   );
-}
-
-function startWorker(rt: Runtime) {
-  const { config } = rt;
-  const log = rt.logger.child({ component: 'worker' });
-  return createQueueWorker({
-    connection: redisClient(config.redis.url, { failFast: false }),
-    prefix: config.redis.prefix,
-    concurrency: config.worker.concurrency,
-    process: createProcessor({
-      store: rt.store,
-      repo: rt.repo,
-      policy: rt.policy,
-      notifier: rt.notifier,
-      metrics: rt.metrics,
-      targets: rt.targets,
-      author: config.github.author,
-      dryRun: config.dryRun,
-      settings: () => ({ closeOnResolve: rt.closeOnResolve() }),
-      logger: log,
-      clock: rt.clock,
-    }),
-    onError: (err) => log.warn({ err: err.message }, 'worker error'),
-  });
 }
 
 export async function main(argv: string[], env: Env): Promise<void> {
@@ -107,7 +51,7 @@ export async function main(argv: string[], env: Env): Promise<void> {
       case 'serve':
       case 'api':
       case 'worker':
-        return await start(cmd, config);
+        return await serve(cmd, config);
       case 'check-config':
         checkConfigFiles(config);
         console.log(

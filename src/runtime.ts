@@ -5,7 +5,7 @@ import type { Config } from './config/config.ts';
 import { systemClock, type Clock, type GitOpsRepository } from './core/ports.ts';
 import { buildTargetIndex, type TargetIndex } from './core/targets.ts';
 import { createAuditStore, type AuditStore } from './audit/store.ts';
-import { createGitHubRepository, createOctokit } from './github/index.ts';
+import { createGitHubRepository, createOctokit, type CreateOctokitOptions } from './github/index.ts';
 import { createSlackNotifier, noopNotifier, type Notifier } from './notify/slack.ts';
 import { loggerOptions, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
@@ -33,6 +33,9 @@ export interface Runtime {
 export interface RuntimeOverrides {
   clock?: Clock;
   logger?: Logger;
+  notifier?: Notifier;
+  /** Octokit tuning (the demo and tests turn off write spacing and retries against the emulator) */
+  octokit?: Pick<CreateOctokitOptions, 'retries' | 'retryAfterBaseMs' | 'spaceWrites' | 'timeoutMs'>;
 }
 
 export function redisClient(url: string, opts: { failFast: boolean }): Redis {
@@ -50,6 +53,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
   const logger: Logger = overrides.logger ?? (pino(loggerOptions(config.logLevel)) as unknown as Logger);
   const redis = redisClient(config.redis.url, { failFast: true });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  if (!(await waitReady(redis, 5_000))) logger.warn({}, 'redis not reachable yet; the webhook answers 503 until it is');
   const queue = createRemediationQueue({ connection: redis, prefix: config.redis.prefix });
   const metrics = createMetrics({ queueCounts: () => queue.counts() });
   const policy = await createPolicyEngine({
@@ -64,6 +68,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     auth: config.github.auth,
     logger: logger.child({ component: 'github' }),
     metrics,
+    ...overrides.octokit,
   });
   return {
     config,
@@ -76,7 +81,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     queue,
     policy,
     repo: createGitHubRepository({ octokit, logger: logger.child({ component: 'github' }) }),
-    notifier: config.slackWebhookUrl ? createSlackNotifier(config.slackWebhookUrl) : noopNotifier,
+    notifier: overrides.notifier ?? (config.slackWebhookUrl ? createSlackNotifier(config.slackWebhookUrl) : noopNotifier),
     closeOnResolve: () => readCloseOnResolve(config.policy.data),
     async close() {
       await queue.close().catch(() => {});
@@ -94,4 +99,19 @@ export function readCloseOnResolve(dataPath: string): boolean {
   } catch {
     return true;
   }
+}
+
+/** Give the first connection a moment, so the first webhook after start is not a needless 503. */
+async function waitReady(redis: Redis, ms: number): Promise<boolean> {
+  if (redis.status === 'ready') return true;
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    redis.on('ready', onReady);
+  });
 }

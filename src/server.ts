@@ -1,0 +1,90 @@
+import type { Config } from './config/config.ts';
+import { checkConfigFiles } from './config/config.ts';
+import { RewindError } from './core/errors.ts';
+import { buildApp } from './http/app.ts';
+import { loggerOptions } from './observability/logger.ts';
+import { createProcessor } from './queue/processor.ts';
+import { createQueueWorker } from './queue/worker.ts';
+import { createRuntime, redisClient, type Runtime, type RuntimeOverrides } from './runtime.ts';
+
+export type Role = 'serve' | 'api' | 'worker';
+
+export interface StartOverrides extends RuntimeOverrides {
+  /** shorter queue backoff (tests, demo) */
+  backoffBaseMs?: number;
+  /** Fastify logger; default pino with rewind's redaction */
+  httpLogger?: boolean;
+}
+
+/** Build every part of a role; nothing listens yet. The same path for `rewind serve`, the demo and e2e tests. */
+export async function startRole(role: Role, config: Config, overrides: StartOverrides = {}) {
+  checkConfigFiles(config);
+  const withApi = role !== 'worker';
+  if (withApi && !config.server.webhookToken) {
+    throw new RewindError('config_invalid', 'environment: REWIND_WEBHOOK_TOKEN is not set; the webhook refuses unauthenticated alerts');
+  }
+  if (role !== 'api' && config.github.auth.kind === 'none' && !config.dryRun) {
+    throw new RewindError('config_invalid', 'environment: set GITHUB_TOKEN or the GITHUB_APP_* variables (or REWIND_DRY_RUN=true)');
+  }
+  const rt = await createRuntime(config, overrides);
+  const worker = role === 'api' ? null : startWorker(rt, overrides.backoffBaseMs);
+  const app = await buildApp({
+    targets: rt.targets,
+    store: rt.store,
+    queue: rt.queue,
+    metrics: rt.metrics,
+    clock: rt.clock,
+    dryRun: config.dryRun,
+    webhookToken: config.server.webhookToken ?? '',
+    routes: withApi ? 'all' : 'ops',
+    bodyLimit: config.server.bodyLimit,
+    checks: {
+      redis: async () => (await rt.redis.ping()) === 'PONG',
+      policy: () => rt.policy.isReady(),
+    },
+    logger: overrides.httpLogger === false ? false : loggerOptions(config.logLevel),
+  });
+  return {
+    app,
+    runtime: rt,
+    worker,
+    async close() {
+      await app.close();
+      await worker?.close();
+      await rt.close();
+    },
+  };
+}
+
+function startWorker(rt: Runtime, backoffBaseMs?: number) {
+  const { config } = rt;
+  const log = rt.logger.child({ component: 'worker' });
+  const connection = redisClient(config.redis.url, { failFast: false });
+  const worker = createQueueWorker({
+    connection,
+    prefix: config.redis.prefix,
+    concurrency: config.worker.concurrency,
+    ...(backoffBaseMs !== undefined ? { backoffBaseMs } : {}),
+    process: createProcessor({
+      store: rt.store,
+      repo: rt.repo,
+      policy: rt.policy,
+      notifier: rt.notifier,
+      metrics: rt.metrics,
+      targets: rt.targets,
+      author: config.github.author,
+      dryRun: config.dryRun,
+      settings: () => ({ closeOnResolve: rt.closeOnResolve() }),
+      logger: log,
+      clock: rt.clock,
+    }),
+    onError: (err) => log.warn({ err: err.message }, 'worker error'),
+  });
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      connection.disconnect();
+    },
+  };
+}
