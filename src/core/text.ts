@@ -15,7 +15,7 @@ export function oneLine(s: string, max = 120): string {
 /** GitHub-flavoured Markdown: backslash-escape syntax, break @mentions and #refs, no raw HTML. */
 export function escapeMarkdown(s: string, max = 500): string {
   return oneLine(s, max)
-    .replace(/[\\`*_{}[\]()#+\-.!|~>]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_[\]()#!|~>]/g, (c) => `\\${c}`)
     .replace(/</g, '&lt;')
     .replace(/@/g, '@\u200b')
     .replace(/:\/\//g, ':\u200b//');

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { fileDiff } from './github-emulator/diff.ts';
 import type { GitHubEmulator, GitHubEmulatorOptions, Person, RecordedRequest, RequestMatcher, FailRule, BeforeRule } from './github-emulator/api.ts';
-import { RepoModel, type Signature } from './github-emulator/git-model.ts';
+import { RepoModel, gitTime, type Signature } from './github-emulator/git-model.ts';
 import { handleGraphql, operationName } from './github-emulator/graphql.ts';
 import { DOCS_URL, HttpError, type EmulatorResponse, type RequestContext, type Route } from './github-emulator/http.ts';
 import { gitRoutes } from './github-emulator/routes-git.ts';
@@ -161,7 +161,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
 
   const seedSignature = (author: Person | undefined, date: string | Date | undefined, fallback: Date): Signature => ({
     ...(author ?? { name: 'Seed Author', email: 'seed@example.com' }),
-    date: date === undefined ? fallback.toISOString() : new Date(date).toISOString(),
+    date: gitTime(date === undefined ? fallback : date),
   });
 
   const emulator: GitHubEmulator = {

@@ -203,3 +203,8 @@ export class RepoModel {
     return this.pulls.map((p) => this.pull(p.number) as PullState);
   }
 }
+
+/** Git stores whole seconds and GitHub prints them without a fraction: 2026-11-26T10:01:00Z. */
+export function gitTime(d: Date | string): string {
+  return new Date(Math.floor(new Date(d).getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}

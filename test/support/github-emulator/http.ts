@@ -1,5 +1,5 @@
 /** The small HTTP vocabulary the emulator's route modules share. */
-import type { RepoModel, Signature } from './git-model.ts';
+import { gitTime, type RepoModel, type Signature } from './git-model.ts';
 
 export const DOCS_URL = 'https://docs.github.com/rest';
 
@@ -63,7 +63,7 @@ export function signatureField(body: unknown, name: string, now: Date): Signatur
   const n = stringField(v, 'name');
   const e = stringField(v, 'email');
   if (n === undefined || e === undefined) return undefined;
-  return { name: n, email: e, date: stringField(v, 'date') ?? now.toISOString() };
+  return { name: n, email: e, date: gitTime(stringField(v, 'date') ?? now) };
 }
 
 /** GitHub pagination: page/per_page (default 30, max 100) plus a Link header. */

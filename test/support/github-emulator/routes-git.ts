@@ -1,5 +1,5 @@
 /** Contents, commits and refs endpoints. */
-import { blobSha, type RepoModel } from './git-model.ts';
+import { blobSha, gitTime, type RepoModel } from './git-model.ts';
 import { HttpError, field, paginate, signatureField, stringField, type RequestContext, type Route } from './http.ts';
 import { commitJson, contentJson, gitCommitJson, refJson } from './render.ts';
 
@@ -36,7 +36,7 @@ function putContents(ctx: RequestContext) {
   if (existing !== undefined && sha === undefined) throw new HttpError(422, 'Invalid request.\n\n"sha" wasn\'t supplied.');
   if (sha !== undefined && (existing === undefined || blobSha(existing) !== sha)) throw new HttpError(409, `${path} does not match ${sha}`);
   const now = ctx.now();
-  const fallback = { name: ctx.login, email: `${ctx.login}@users.noreply.github.com`, date: now.toISOString() };
+  const fallback = { name: ctx.login, email: `${ctx.login}@users.noreply.github.com`, date: gitTime(now) };
   const committer = signatureField(ctx.body, 'committer', now) ?? fallback;
   const author = signatureField(ctx.body, 'author', now) ?? committer;
   const content = Buffer.from(b64, 'base64').toString('utf8');
