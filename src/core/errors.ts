@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'policy_unavailable'
   | 'policy_invalid_output'
   | 'queue_unavailable'
+  | 'in_progress'
   | 'not_found';
 
 export class RewindError extends Error {

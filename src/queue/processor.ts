@@ -1,7 +1,7 @@
 import { leadAlert } from '../core/alerts.ts';
 import { RewindError, errorMessage, isRetryable } from '../core/errors.ts';
 import { branchPrefix } from '../core/plan.ts';
-import type { Clock, GitOpsRepository, PullRequest } from '../core/ports.ts';
+import type { Clock, FileRef, GitOpsRepository, HeadFile, PullRequest } from '../core/ports.ts';
 import type { TargetIndex } from '../core/targets.ts';
 import type { Target } from '../core/types.ts';
 import { decide, fileRef } from '../remediation/decide.ts';
@@ -94,6 +94,17 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     }
   }
 
+  /** Re-reads the file at the base branch head: a different blob than the one the rollback was built on is a conflict. */
+  async function assertBaseUnchanged(ref: FileRef, read: HeadFile): Promise<void> {
+    const now = await deps.repo.readFile(ref);
+    if (now.blobSha === read.blobSha) return;
+    throw new RewindError(
+      'github_conflict',
+      `${ref.path} changed on ${ref.branch} (now at ${now.commitSha.slice(0, 7)}) while the rollback was being written; re-reading`,
+      { retryable: true },
+    );
+  }
+
   async function remediateOnce(rec: RemediationRecord, target: Target, log: Logger): Promise<void> {
     const firing = rec.alerts.filter((a) => a.status === 'firing');
     const now = clock.now();
@@ -142,6 +153,8 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       labels: plan.labels,
       reviewers: target.reviewers,
     });
+    // The branch was cut from what we read; a push to the base since then makes the PR stale and its merge conflict.
+    await assertBaseUnchanged(ref, d.head);
     const opened = clock.now();
     await store.update(
       rec.id,
@@ -150,13 +163,19 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     );
     await store.recordRollback(target.name, rec.id, opened);
     if (decision.mode !== 'merge') return finish(rec, target, 'pr_opened', { decision, pr, notify: 'pr_opened' });
-    await deps.repo.mergePullRequest({
-      repo: ref,
-      number: pr.number,
-      headSha: pr.headSha,
-      commitTitle: plan.mergeTitle,
-      commitMessage: plan.mergeBody,
-    });
+    try {
+      await deps.repo.mergePullRequest({
+        repo: ref,
+        number: pr.number,
+        headSha: pr.headSha,
+        commitTitle: plan.mergeTitle,
+        commitMessage: plan.mergeBody,
+      });
+    } catch (err) {
+      // "Not mergeable" because the base moved after our check is a conflict to re-read, not a dead end.
+      if (err instanceof RewindError && !err.retryable) await assertBaseUnchanged(ref, d.head);
+      throw err;
+    }
     return finish(rec, target, 'merged', { decision, pr, notify: 'merged' });
   }
 
@@ -194,7 +213,8 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     const rec = await store.get(id);
     if (!rec) return;
     if (rec.state === 'queued' || rec.state === 'processing') {
-      throw new RewindError('github_unavailable', `remediation ${id} is still in progress; resolution waits`, { retryable: true });
+      // the queue's backoff makes the resolution wait for the remediation to finish
+      throw new RewindError('in_progress', `remediation ${id} is still in progress; resolution waits`, { retryable: true });
     }
     const target = deps.targets.byName(rec.target);
     const log = deps.logger.child({ remediationId: id, target: rec.target });
