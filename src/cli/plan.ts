@@ -7,7 +7,7 @@ import type { GitOpsRepository } from '../core/ports.ts';
 import { buildTargetIndex } from '../core/targets.ts';
 import type { Alert } from '../core/types.ts';
 import { createGitHubRepository, createOctokit } from '../github/index.ts';
-import { WebhookSchema } from '../http/schemas.ts';
+import { WebhookSchema, payloadAlerts } from '../http/schemas.ts';
 import { createPolicyEngine } from '../policy/engine.ts';
 import type { PolicyEngine } from '../policy/types.ts';
 import { decide } from '../remediation/decide.ts';
@@ -23,15 +23,7 @@ export function parsePayload(text: string, file: string): Alert[] {
     const e = [...Value.Errors(WebhookSchema, doc)][0];
     throw new RewindError('config_invalid', `${file}: not an Alertmanager v4 payload: ${e?.instancePath || '(root)'} ${e?.message ?? ''}`);
   }
-  return doc.alerts.map((a) => ({
-    status: a.status,
-    labels: a.labels,
-    annotations: a.annotations ?? {},
-    startsAt: a.startsAt,
-    endsAt: a.endsAt ?? '',
-    fingerprint: a.fingerprint,
-    generatorURL: a.generatorURL ?? '',
-  }));
+  return payloadAlerts(doc);
 }
 
 /**

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import type { Alert } from '../core/types.ts';
 
 const StringMap = Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 8192 }));
 
@@ -20,6 +21,19 @@ export const WebhookSchema = Type.Object({
   alerts: Type.Array(AlertSchema, { maxItems: 10000 }),
 });
 export type WebhookPayload = Static<typeof WebhookSchema>;
+
+/** A validated payload's alerts as domain values (absent optional fields made explicit). */
+export function payloadAlerts(p: WebhookPayload): Alert[] {
+  return p.alerts.map((a) => ({
+    status: a.status,
+    labels: a.labels,
+    annotations: a.annotations ?? {},
+    startsAt: a.startsAt,
+    endsAt: a.endsAt ?? '',
+    fingerprint: a.fingerprint,
+    generatorURL: a.generatorURL ?? '',
+  }));
+}
 
 export const ErrorSchema = Type.Object({ error: Type.String(), message: Type.String() });
 

@@ -1,20 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { triage } from '../core/alerts.ts';
 import type { Alert } from '../core/types.ts';
-import { ErrorSchema, WebhookAcceptedSchema, WebhookSchema, type WebhookPayload } from './schemas.ts';
+import { ErrorSchema, WebhookAcceptedSchema, WebhookSchema, payloadAlerts } from './schemas.ts';
 import type { AppDeps } from './app.ts';
-
-function toAlert(a: WebhookPayload['alerts'][number]): Alert {
-  return {
-    status: a.status,
-    labels: a.labels,
-    annotations: a.annotations ?? {},
-    startsAt: a.startsAt,
-    endsAt: a.endsAt ?? '',
-    fingerprint: a.fingerprint,
-    generatorURL: a.generatorURL ?? '',
-  };
-}
 
 export class QueueUnavailableError extends Error {
   readonly statusCode = 503;
@@ -38,7 +26,7 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (req, reply) => {
-        const alerts = req.body.alerts.map(toAlert);
+        const alerts = payloadAlerts(req.body);
         const t = triage(alerts, deps.targets);
         const now = deps.clock.now();
         const remediations = new Map<string, string>();
