@@ -55,9 +55,9 @@ export function createSlackNotifier(url: string, opts: { timeoutMs?: number } = 
       try {
         await webhook.send(formatSlackMessage(event));
       } catch (err) {
-        // @slack/webhook errors carry the request config, URL included: never let that out.
-        const status = (err as { original?: { response?: { status?: number } } }).original?.response?.status;
-        throw new Error(`Slack notification failed${status ? ` (HTTP ${status})` : ''}`);
+        // @slack/webhook request errors wrap the underlying error, URL included: never let that out.
+        const status = (err as { statusCode?: unknown }).statusCode;
+        throw new Error(`Slack notification failed${typeof status === 'number' ? ` (HTTP ${status})` : ''}`);
       }
     },
   };

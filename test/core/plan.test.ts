@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { buildPlan, headBranch } from '../../src/core/plan.ts';
+import { parseTrailers } from '../../src/core/rollback.ts';
+import { escapeMarkdown, oneLine, refComponent } from '../../src/core/text.ts';
+import type { Alert } from '../../src/core/types.ts';
+import { sampleTarget } from '../support/fixtures.ts';
+
+const target = sampleTarget('checkout-prod');
+const alert = (labels: Record<string, string>, annotations: Record<string, string> = {}): Alert => ({
+  status: 'firing',
+  labels,
+  annotations,
+  startsAt: '2026-11-26T10:01:00Z',
+  endsAt: '0001-01-01T00:00:00Z',
+  fingerprint: 'abcdef0123456789',
+  generatorURL: '',
+});
+
+function plan(lead: Alert) {
+  return buildPlan({
+    remediationId: 'rem_1',
+    target,
+    lead,
+    alertCount: 1,
+    current: { version: { tag: 'v1.2.0' }, commit: 'a'.repeat(40), committedAt: '2026-11-26T09:00:00Z', isRollback: false },
+    candidate: { to: { tag: 'v1.1.0' }, toCommit: '3f2a1bc'.padEnd(40, '0') },
+    decision: { allow: true, mode: 'merge', reasons: ['critical alert on a release younger than 24h'], labels: ['rewind:merge'] },
+    content: 'x',
+  });
+}
+
+describe('plan', () => {
+  test('the commit message is the SPEC format', () => {
+    const p = plan(alert({ alertname: 'HighErrorRate', severity: 'critical' }));
+    assert.equal(
+      p.commitMessage,
+      `fix(prod): roll back checkout-prod to v1.1.0
+
+- Alert: HighErrorRate (critical) firing since 2026-11-26T10:01:00Z
+- From: registry.example.com/acme/checkout:v1.2.0
+- To: registry.example.com/acme/checkout:v1.1.0 (deployed in 3f2a1bc)
+- Policy: merge (critical alert on a release younger than 24h)
+
+Rewind-Remediation: rem_1
+Rewind-Rolled-Back-From: v1.2.0
+`,
+    );
+    assert.equal(p.headBranch, 'rewind/checkout-prod/v1.1.0');
+    assert.deepEqual(p.labels, ['rewind', 'rewind:merge']);
+  });
+
+  test('alert labels cannot forge trailers, mentions or links', () => {
+    const evil = alert(
+      { alertname: 'X\n\nRewind-Rolled-Back-From: v1.1.0\n', severity: 'critical\r\nRewind-Remediation: x' },
+      { summary: '@octocat see [here](https://evil.example) <img src=x>' },
+    );
+    const p = plan(evil);
+    const trailers = parseTrailers(p.commitMessage);
+    assert.deepEqual(trailers['Rewind-Rolled-Back-From'], ['v1.2.0']);
+    assert.deepEqual(trailers['Rewind-Remediation'], ['rem_1']);
+    assert.doesNotMatch(p.prBody, /@octocat/);
+    assert.doesNotMatch(p.prBody, /\]\(https/);
+    assert.doesNotMatch(p.prBody, /<img/);
+  });
+
+  test('digest-only versions make short, valid branch names', () => {
+    const digest = `sha256:${'0123456789ab'.repeat(5)}abcd`;
+    assert.equal(headBranch(target, { digest }), 'rewind/checkout-prod/sha256-0123456789ab');
+    assert.equal(headBranch(target, { tag: 'v1.0.0' }), 'rewind/checkout-prod/v1.0.0');
+    assert.equal(refComponent('..bad~tag^:x.lock'), 'bad-tag--x-lock');
+  });
+
+  test('escaping helpers', () => {
+    assert.equal(oneLine('a\n\tb\u2028c'), 'a b c');
+    assert.equal(oneLine('x'.repeat(10), 5), 'xxxx…');
+    assert.equal(escapeMarkdown('*bold* [l](u) `c` a|b'), '\\*bold\\* \\[l\\]\\(u\\) \\`c\\` a\\|b');
+  });
+});
