@@ -36,17 +36,33 @@ async function remediationId(stack: Stack, body: object): Promise<string> {
   return first.id;
 }
 
-/** Waits until the resolution job of a remediation has run to completion. */
-async function resolutionDone(stack: Stack, id: string, timeoutMs = 10_000): Promise<void> {
+/**
+ * Waits until BullMQ has finished a job. The audit record turns terminal a moment before the
+ * Slack notification is sent and before BullMQ books the attempt, so assertions on those wait for this.
+ */
+async function jobFinished(stack: Stack, jobId: string, timeoutMs = 10_000): Promise<'completed' | 'failed'> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const job = await stack.runtime.queue.queue.getJob(`resolve-${id}`);
+    const job = await stack.runtime.queue.queue.getJob(jobId);
     const state = job ? await job.getState() : 'missing';
-    if (state === 'completed') return;
-    if (state === 'failed') throw new Error(`resolution of ${id} failed: ${job?.failedReason ?? ''}`);
-    if (Date.now() > until) throw new Error(`resolution of ${id} still ${state} after ${timeoutMs} ms`);
+    if (state === 'completed' || state === 'failed') return state;
+    if (Date.now() > until) throw new Error(`job ${jobId} still ${state} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** The remediation's final record, once its job has finished. */
+async function settled(stack: Stack, id: string) {
+  await stack.waitFor(id);
+  await jobFinished(stack, `remediate-${id}`);
+  const rec = await stack.runtime.store.get(id);
+  assert.ok(rec);
+  return rec;
+}
+
+/** Waits until the resolution job of a remediation has run to completion. */
+async function resolutionDone(stack: Stack, id: string): Promise<void> {
+  assert.equal(await jobFinished(stack, `resolve-${id}`), 'completed');
 }
 
 describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', () => {
@@ -75,14 +91,15 @@ describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', 
     seedSampleRepo(gh, RELEASED);
     const s = (stack = await startStack({ githubUrl: gh.url, clock }));
     const id = await remediationId(s, payload('a-firing-single.json', 'warning'));
-    const opened = await s.waitFor(id);
+    const opened = await settled(s, id);
     assert.equal(opened.state, 'pr_opened', `${opened.reason ?? ''} ${opened.error ?? ''}`);
     assert.ok(gh.branches('acme', 'gitops').includes(BRANCH));
 
     const res = await post(s.app, payload('c-resolved-single.json', 'warning'));
     assert.equal(res.statusCode, 202);
     assert.deepEqual(res.json().remediations, [{ id, target: 'checkout-prod' }]);
-    const rec = await s.waitFor(id, 'closed');
+    await resolutionDone(s, id);
+    const rec = await s.waitFor(id, 'closed', 0);
     assert.equal(rec.steps.resolved !== undefined, true);
     assert.ok(rec.steps.closed);
 
@@ -126,7 +143,7 @@ describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', 
     seedSampleRepo(gh, RELEASED);
     const s = (stack = await startStack({ githubUrl: gh.url, clock, policyData: dataFile }));
     const id = await remediationId(s, payload('a-firing-single.json', 'warning'));
-    assert.equal((await s.waitFor(id)).state, 'pr_opened');
+    assert.equal((await settled(s, id)).state, 'pr_opened');
 
     await post(s.app, payload('c-resolved-single.json', 'warning'));
     await resolutionDone(s, id);
@@ -147,7 +164,7 @@ describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', 
     seedSampleRepo(gh, RELEASED);
     const s = (stack = await startStack({ githubUrl: gh.url, clock }));
     const id = await remediationId(s, payload('a-firing-single.json', 'critical'));
-    assert.equal((await s.waitFor(id)).state, 'merged');
+    assert.equal((await settled(s, id)).state, 'merged');
 
     await post(s.app, payload('c-resolved-single.json', 'critical'));
     await resolutionDone(s, id);
@@ -187,10 +204,12 @@ describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', 
       logger: pino({ level: 'silent' }) as unknown as Logger,
       notifier: { notify: async (e) => void events.push(e) },
       octokit: { spaceWrites: false, retries: 0, retryAfterBaseMs: 1 },
-      backoffBaseMs: 20,
+      // the waiting resolution retries with this backoff: 5 attempts span ~3 s, room for a loaded CI box
+      backoffBaseMs: 200,
       httpLogger: false,
     });
-    const rec = await s.waitFor(id, 'closed');
+    await resolutionDone(s, id);
+    const rec = await s.waitFor(id, 'closed', 0);
     assert.equal(rec.pullRequest?.number, 1);
     const pulls = gh.pulls('acme', 'gitops');
     assert.equal(pulls.length, 1);
