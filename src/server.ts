@@ -77,6 +77,7 @@ function startWorker(rt: Runtime, backoffBaseMs?: number) {
       settings: () => ({ closeOnResolve: rt.closeOnResolve() }),
       logger: log,
       clock: rt.clock,
+      enqueue: (data) => rt.queue.enqueue(data),
     }),
     onError: (err) => log.warn({ err: err.message }, 'worker error'),
   });

@@ -51,11 +51,11 @@ return {'created', newId, 'queued'}
 `;
 
 /**
- * A resolved alert. ARGV: prefix, target, incidentKey, nowIso
+ * A resolved alert. ARGV: prefix, target, incidentKey, resolvedAtIso
  * Returns {} when the incident is unknown, else {id, state, allResolved(0|1), firstResolution(0|1)}.
  */
 export const ADMIT_RESOLVED = `
-local p, target, incident, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local p, target, incident, resolvedAt = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local id = redis.call('GET', p .. ':incident:' .. target .. ':' .. incident)
 if not id then return {} end
 local rk = p .. ':rem:' .. id
@@ -65,7 +65,7 @@ redis.call('EXPIRE', rk .. ':resolved', redis.call('TTL', rk))
 local all = 0
 if redis.call('SCARD', rk .. ':resolved') >= redis.call('SCARD', rk .. ':incidents') then
   all = 1
-  if redis.call('HSETNX', rk, 'step:resolved', now) == 0 then all = 2 end
+  if redis.call('HSETNX', rk, 'step:resolved', resolvedAt) == 0 then all = 2 end
 end
 return {id, redis.call('HGET', rk, 'state'), all, added}
 `;

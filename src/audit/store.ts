@@ -23,7 +23,8 @@ export interface RecordPatch {
   decision?: Decision;
   pullRequest?: RemediationRecord['pullRequest'];
   reason?: string;
-  error?: string;
+  /** null clears an earlier attempt's error */
+  error?: string | null;
   timeToRecoverySeconds?: number;
   /** step name → ISO time */
   steps?: Record<string, string>;
@@ -80,14 +81,15 @@ export function createAuditStore(opts: AuditStoreOptions) {
     return { outcome: res[0], remediationId: res[1], state: res[2] };
   }
 
-  async function admitResolved(p: { target: string; alert: Alert; now: Date }): Promise<ResolvedAdmission | null> {
+  /** `resolvedAt`: when the alert resolved (its endsAt), recorded as the step `resolved` once every incident has. */
+  async function admitResolved(p: { target: string; alert: Alert; resolvedAt: string }): Promise<ResolvedAdmission | null> {
     const res = (await redis.eval(
       ADMIT_RESOLVED,
       0,
       prefix,
       p.target,
       incidentKey(p.alert),
-      p.now.toISOString(),
+      p.resolvedAt,
     )) as [] | [string, RemediationState, number, number];
     if (res.length === 0) return null;
     return { remediationId: res[0], state: res[1], allResolved: res[2] === 1 };
@@ -123,10 +125,24 @@ export function createAuditStore(opts: AuditStoreOptions) {
     if (patch.decision) fields.decision = JSON.stringify(patch.decision);
     if (patch.pullRequest !== undefined) fields.pullRequest = JSON.stringify(patch.pullRequest);
     if (patch.reason !== undefined) fields.reason = patch.reason;
-    if (patch.error !== undefined) fields.error = patch.error;
+    if (typeof patch.error === 'string') fields.error = patch.error;
     if (patch.timeToRecoverySeconds !== undefined) fields.ttr = String(patch.timeToRecoverySeconds);
     for (const [step, at] of Object.entries(patch.steps ?? {})) fields[`step:${step}`] = at;
-    await redis.hset(remKey(id), fields);
+    if (patch.error === null) await redis.multi().hset(remKey(id), fields).hdel(remKey(id), 'error').exec();
+    else await redis.hset(remKey(id), fields);
+  }
+
+  /**
+   * The worker finishing a remediation and the resolution job can both see a
+   * resolution; whichever claims it first acts on it, once.
+   */
+  async function claimResolution(id: string, now: Date): Promise<boolean> {
+    return (await redis.hsetnx(remKey(id), 'step:resolution_handled', now.toISOString())) === 1;
+  }
+
+  /** Give the claim back after a failure, so the retry can act. */
+  async function releaseResolution(id: string): Promise<void> {
+    await redis.hdel(remKey(id), 'step:resolution_handled');
   }
 
   async function releaseActive(target: string, id: string): Promise<void> {
@@ -157,7 +173,7 @@ export function createAuditStore(opts: AuditStoreOptions) {
     };
   }
 
-  return { admitFiring, admitResolved, get, list, update, releaseActive, recordRollback, rollbackHistory };
+  return { admitFiring, admitResolved, get, list, update, claimResolution, releaseResolution, releaseActive, recordRollback, rollbackHistory };
 }
 
 function parseJson<T>(s: string | undefined): T | null {

@@ -51,13 +51,13 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
             }
           }
           for (const r of t.resolutions) {
-            const adm = await deps.store.admitResolved({ target: r.target.name, alert: r.alert, now });
+            const resolvedAt = r.alert.endsAt && !r.alert.endsAt.startsWith('0001') ? r.alert.endsAt : now.toISOString();
+            const adm = await deps.store.admitResolved({ target: r.target.name, alert: r.alert, resolvedAt });
             if (!adm) continue;
             accepted.add(r.alert);
             remediations.set(adm.remediationId, r.target.name);
             deps.metrics.alerts.inc({ status: 'resolved', outcome: 'accepted' });
             if (adm.allResolved) {
-              const resolvedAt = r.alert.endsAt && !r.alert.endsAt.startsWith('0001') ? r.alert.endsAt : now.toISOString();
               await deps.queue.enqueue({ kind: 'resolve', remediationId: adm.remediationId, resolvedAt });
             }
           }

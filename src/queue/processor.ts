@@ -11,6 +11,7 @@ import type { Notifier, NotifyKind } from '../notify/slack.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Decision, PolicyEngine } from '../policy/types.ts';
+import type { JobData } from './queue.ts';
 import type { Attempt, JobProcessor } from './worker.ts';
 
 export interface ProcessorDeps {
@@ -26,6 +27,8 @@ export interface ProcessorDeps {
   settings: () => { closeOnResolve: boolean };
   logger: Logger;
   clock: Clock;
+  /** follow-up jobs (a resolution seen while the remediation was running) */
+  enqueue: (data: JobData) => Promise<void>;
 }
 
 /** In-process re-reads when the file changes under our feet, before handing the retry to the queue. */
@@ -50,7 +53,8 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       {
         state,
         ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
-        ...(extra.error !== undefined ? { error: extra.error } : {}),
+        // success clears what a failed earlier attempt left behind
+        error: extra.error ?? null,
         steps: { [state]: now.toISOString() },
       },
       now,
@@ -63,6 +67,12 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       metrics.remediationDuration.observe({ outcome: state }, Math.max(0, (now.getTime() - received) / 1000));
     }
     if (extra.notify) await notify(rec, target, extra.notify, extra);
+    if (state === 'pr_opened' || state === 'merged') {
+      // Read after the terminal write: a resolution admitted before it is seen here, one admitted
+      // after it finds the terminal state itself. Both may act; claimResolution lets one through.
+      const resolvedAt = (await store.get(rec.id))?.steps.resolved;
+      if (resolvedAt) await deps.enqueue({ kind: 'resolve', remediationId: rec.id, resolvedAt, after: 'remediation' });
+    }
   }
 
   async function notify(
@@ -187,6 +197,10 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     const target = deps.targets.byName(rec.target);
     try {
       if (!target) throw new RewindError('config_invalid', `target "${rec.target}" is no longer configured`);
+      if (rec.steps.resolved) {
+        // Alertmanager says the incident is over: a rollback now would only add risk.
+        return await finish(rec, target, 'noop', { reason: `every alert resolved (at ${rec.steps.resolved}) before the rollback started` });
+      }
       await store.update(id, { state: 'processing', steps: { processing: clock.now().toISOString() } }, clock.now());
       for (let i = 1; ; i++) {
         try {
@@ -209,22 +223,32 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     }
   }
 
-  async function resolve(id: string, resolvedAt: string): Promise<void> {
+  async function resolve(id: string, resolvedAt: string, attempt: Attempt): Promise<void> {
     const rec = await store.get(id);
-    if (!rec) return;
-    if (rec.state === 'queued' || rec.state === 'processing') {
-      // the queue's backoff makes the resolution wait for the remediation to finish
-      throw new RewindError('in_progress', `remediation ${id} is still in progress; resolution waits`, { retryable: true });
+    // Still running: the remediation hands the resolution over when it finishes (see finish()).
+    if (!rec || rec.state === 'queued' || rec.state === 'processing') return;
+    if (!(await store.claimResolution(id, clock.now()))) return;
+    try {
+      await applyResolution(rec, resolvedAt);
+    } catch (err) {
+      await store.releaseResolution(id);
+      if (!isRetryable(err) || attempt.last) {
+        await store.update(id, { error: `resolution: ${errorMessage(err)}`, steps: { resolution_failed: clock.now().toISOString() } }, clock.now());
+      }
+      throw err;
     }
+  }
+
+  async function applyResolution(rec: RemediationRecord, resolvedAt: string): Promise<void> {
     const target = deps.targets.byName(rec.target);
-    const log = deps.logger.child({ remediationId: id, target: rec.target });
+    const log = deps.logger.child({ remediationId: rec.id, target: rec.target });
     const now = clock.now();
     if (rec.state === 'merged') {
       const start = Math.min(...rec.alerts.map((a) => Date.parse(a.startsAt)).filter((t) => !Number.isNaN(t)));
       const ttr = Math.max(0, (Date.parse(resolvedAt) - start) / 1000);
       if (Number.isFinite(ttr)) {
         metrics.timeToRecovery.observe(ttr);
-        await store.update(id, { timeToRecoverySeconds: ttr, steps: { recovered: resolvedAt } }, now);
+        await store.update(rec.id, { timeToRecoverySeconds: ttr, steps: { recovered: resolvedAt } }, now);
         log.info({ timeToRecoverySeconds: ttr }, 'recovered after rollback');
       }
       return;
@@ -244,7 +268,7 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
 
   return async (data, attempt) => {
     if (data.kind === 'remediate') return remediate(data.remediationId, attempt);
-    return resolve(data.remediationId, data.resolvedAt);
+    return resolve(data.remediationId, data.resolvedAt, attempt);
   };
 }
 

@@ -5,7 +5,8 @@ export const QUEUE_NAME = 'remediations';
 
 export type JobData =
   | { kind: 'remediate'; remediationId: string }
-  | { kind: 'resolve'; remediationId: string; resolvedAt: string };
+  /** `after: 'remediation'`: handed over by a remediation that finished after the alert resolved */
+  | { kind: 'resolve'; remediationId: string; resolvedAt: string; after?: 'remediation' };
 
 /** SPEC: 5 attempts, 5 s doubling, at most 3 min. */
 export const ATTEMPTS = 5;
@@ -32,7 +33,8 @@ const JOB_OPTIONS: JobsOptions = {
  * the webhook can enqueue on every (re)delivery without duplicating work.
  */
 export function jobId(data: JobData): string {
-  return data.kind === 'remediate' ? `remediate-${data.remediationId}` : `resolve-${data.remediationId}`;
+  if (data.kind === 'remediate') return `remediate-${data.remediationId}`;
+  return data.after ? `resolve-${data.remediationId}-after-${data.after}` : `resolve-${data.remediationId}`;
 }
 
 export interface RemediationQueue {

@@ -37,7 +37,7 @@ describe('alert → pull request, end to end (emulator, real Redis, compiled pol
     const res = await post(stack.app, sampleJson('a-firing-single.json'));
     assert.equal(res.statusCode, 202);
     const id = res.json().remediations[0].id as string;
-    const rec = await stack.waitFor(id);
+    const rec = await stack.settled(id);
     assert.equal(rec.state, 'merged', `${rec.reason ?? ''} ${rec.error ?? ''}`);
     assert.equal(rec.decision?.mode, 'merge');
     assert.deepEqual(rec.change && { from: rec.change.from, to: rec.change.to }, { from: 'v1.2.0', to: 'v1.1.0' });
@@ -79,7 +79,7 @@ describe('alert → pull request, end to end (emulator, real Redis, compiled pol
 
     const res = await post(stack.app, payload);
     const id = res.json().remediations[0].id as string;
-    const rec = await stack.waitFor(id);
+    const rec = await stack.settled(id);
     assert.equal(rec.state, 'pr_opened', `${rec.reason ?? ''} ${rec.error ?? ''}`);
     assert.equal(rec.decision?.mode, 'pull_request');
     assert.equal(gh.getFile('acme', 'gitops', 'main', SAMPLE_PATH), kustomization('v1.2.0'));

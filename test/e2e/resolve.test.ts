@@ -191,11 +191,11 @@ describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', 
     );
   });
 
-  test('a resolution that arrives before the worker ran waits for the remediation, then closes its PR', async () => {
+  test('every alert resolved before the worker ran: no rollback at all (noop with the reason)', async () => {
     seedSampleRepo(gh, RELEASED);
     const s = (stack = await startStack({ githubUrl: gh.url, clock, role: 'api' }));
-    const id = await remediationId(s, payload('a-firing-single.json', 'warning'));
-    await post(s.app, payload('c-resolved-single.json', 'warning'));
+    const id = await remediationId(s, payload('a-firing-single.json', 'critical'));
+    await post(s.app, payload('c-resolved-single.json', 'critical'));
     assert.equal((await s.runtime.store.get(id))?.state, 'queued');
 
     const events: RemediationEvent[] = [];
@@ -204,19 +204,43 @@ describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', 
       logger: pino({ level: 'silent' }) as unknown as Logger,
       notifier: { notify: async (e) => void events.push(e) },
       octokit: { spaceWrites: false, retries: 0, retryAfterBaseMs: 1 },
-      // the waiting resolution retries with this backoff: 5 attempts span ~3 s, room for a loaded CI box
-      backoffBaseMs: 200,
+      backoffBaseMs: 20,
       httpLogger: false,
     });
-    await resolutionDone(s, id);
-    const rec = await s.waitFor(id, 'closed', 0);
+    const rec = await settled(s, id);
+    assert.equal(rec.state, 'noop');
+    assert.match(rec.reason ?? '', /^every alert resolved \(at 2026-11-26T00:32:\d\d\.\d+Z\) before the rollback started$/);
+    assert.equal(rec.pullRequest, null);
+    assert.deepEqual(gh.pulls('acme', 'gitops'), []);
+    assert.deepEqual(gh.branches('acme', 'gitops'), ['main']);
+    assert.deepEqual(events, []);
+  });
+
+  test('a resolution that arrives while the rollback is being written closes the PR once it is open', async () => {
+    seedSampleRepo(gh, RELEASED);
+    const s = (stack = await startStack({ githubUrl: gh.url, clock }));
+    let resolution: Promise<unknown> | undefined;
+    // The alert resolves while the worker is creating the PR: the resolution job finds the
+    // remediation still processing, and the remediation hands the resolution over when it ends.
+    gh.beforeNext({
+      method: 'POST',
+      pathPattern: /\/pulls$/,
+      run: () => {
+        resolution = post(s.app, payload('c-resolved-single.json', 'warning'));
+      },
+    });
+    const id = await remediationId(s, payload('a-firing-single.json', 'warning'));
+    const rec = await s.waitFor(id, 'closed');
+    assert.ok(resolution);
+    assert.equal((await resolution as { statusCode: number }).statusCode, 202);
     assert.equal(rec.pullRequest?.number, 1);
     const pulls = gh.pulls('acme', 'gitops');
     assert.equal(pulls.length, 1);
     assert.equal(pulls[0]?.state, 'closed');
-    assert.equal(pulls[0]?.merged, false);
+    assert.equal(pulls[0]?.comments.length, 1, 'closed exactly once');
+    await jobFinished(s, `resolve-${id}-after-remediation`);
     assert.deepEqual(
-      events.map((e) => e.kind),
+      s.events.map((e) => e.kind),
       ['pr_opened', 'closed'],
     );
   });

@@ -82,6 +82,21 @@ export async function startStack(opts: {
         await new Promise((r) => setTimeout(r, 25));
       }
     },
+    /** terminal record AND its BullMQ job finished (notifications are sent between the two) */
+    async settled(id: string, timeoutMs = 10_000): Promise<RemediationRecord> {
+      await this.waitFor(id, undefined, timeoutMs);
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const job = await started.runtime.queue.queue.getJob(`remediate-${id}`);
+        const state = job ? await job.getState() : 'missing';
+        if (state === 'completed' || state === 'failed') break;
+        if (Date.now() > until) throw new Error(`job remediate-${id} still ${state}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const rec = await started.runtime.store.get(id);
+      if (!rec) throw new Error(`remediation ${id} vanished`);
+      return rec;
+    },
     async stop() {
       await started.close();
       await dropPrefix(admin, prefix);
