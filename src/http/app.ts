@@ -1,32 +1,11 @@
-import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Clock } from '../core/ports.ts';
-import type { TargetIndex } from '../core/targets.ts';
-import type { AuditStore } from '../audit/store.ts';
-import type { Metrics } from '../observability/metrics.ts';
-import type { JobData } from '../queue/queue.ts';
 import { bearerMatches } from './auth.ts';
+import type { AppDeps } from './deps.ts';
 import { remediationRoutes } from './remediations.ts';
 import { webhookRoutes } from './webhook.ts';
-
-export interface AppDeps {
-  targets: TargetIndex;
-  store: AuditStore;
-  queue: { enqueue(data: JobData): Promise<void> };
-  metrics: Metrics;
-  clock: Clock;
-  dryRun: boolean;
-  webhookToken: string;
-  /** 'ops' serves only health, readiness, metrics and docs (worker replicas) */
-  routes?: 'all' | 'ops';
-  bodyLimit: number;
-  /** readiness of what the API depends on */
-  checks: { redis(): Promise<boolean>; policy(): boolean };
-  logger?: FastifyServerOptions['logger'];
-  version?: string;
-}
 
 /** Fastify's own error codes → the SPEC's `{"error", "message"}` codes. */
 const ERROR_CODES: Record<number, string> = {
@@ -107,3 +86,5 @@ export async function buildApp(deps: AppDeps) {
   }
   return app;
 }
+
+export type { AppDeps } from './deps.ts';

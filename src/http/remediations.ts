@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { ErrorSchema, ListQuerySchema, RemediationSchema } from './schemas.ts';
-import type { AppDeps } from './app.ts';
+import type { AppDeps } from './deps.ts';
 
 export function remediationRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
   return async (app) => {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { triage } from '../core/alerts.ts';
 import type { Alert } from '../core/types.ts';
 import { ErrorSchema, WebhookAcceptedSchema, WebhookSchema, payloadAlerts } from './schemas.ts';
-import type { AppDeps } from './app.ts';
+import type { AppDeps } from './deps.ts';
 
 export class QueueUnavailableError extends Error {
   readonly statusCode = 503;

@@ -1,0 +1,24 @@
+import type { FastifyServerOptions } from 'fastify';
+import type { Clock } from '../core/ports.ts';
+import type { TargetIndex } from '../core/targets.ts';
+import type { AuditStore } from '../audit/store.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { JobData } from '../queue/queue.ts';
+
+/** What the HTTP app is built from (injected; the app creates no clients of its own). */
+export interface AppDeps {
+  targets: TargetIndex;
+  store: AuditStore;
+  queue: { enqueue(data: JobData): Promise<void> };
+  metrics: Metrics;
+  clock: Clock;
+  dryRun: boolean;
+  webhookToken: string;
+  /** 'ops' serves only health, readiness, metrics and docs (worker replicas) */
+  routes?: 'all' | 'ops';
+  bodyLimit: number;
+  /** readiness of what the API depends on */
+  checks: { redis(): Promise<boolean>; policy(): boolean };
+  logger?: FastifyServerOptions['logger'];
+  version?: string;
+}
