@@ -101,6 +101,28 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
     }
   }
 
+  /**
+   * Points an existing head branch at exactly one new commit on top of the base (stale: an earlier
+   * remediation's, a half-done attempt's, or main moved since). The commit is built first with the
+   * Git Data API and the ref moved once, straight from its old commit to the new one: moving it to
+   * the base first would leave an open PR with no commits, and GitHub closes such a PR.
+   */
+  async function replaceBranchCommit(req: ChangeRequest): Promise<string> {
+    const { owner, repo, path } = req.file;
+    const base = req.base.commitSha;
+    const baseCommit = await call(`read commit ${base} of ${owner}/${repo}`, () => octokit.rest.git.getCommit({ owner, repo, commit_sha: base }));
+    // 100644: the contents API cannot tell the mode, and a GitOps manifest is never executable.
+    const tree = await call(`build the tree of ${path} for ${req.headBranch}`, () =>
+      octokit.rest.git.createTree({ owner, repo, base_tree: baseCommit.data.tree.sha, tree: [{ path, mode: '100644', type: 'blob', content: req.content }] }),
+    );
+    const commit = await call(`commit ${path} for ${req.headBranch}`, () =>
+      octokit.rest.git.createCommit({ owner, repo, message: req.commitMessage, tree: tree.data.sha, parents: [base], author: req.author, committer: req.author }),
+    );
+    const sha = commit.data.sha;
+    await call(`move ${req.headBranch} to ${sha}`, () => octokit.rest.git.updateRef({ owner, repo, ref: `heads/${req.headBranch}`, sha, force: true }));
+    return sha;
+  }
+
   async function ensureReviewers(r: RepoRef, pr: PullLike, reviewers: readonly string[]): Promise<void> {
     const already = new Set((pr.requested_reviewers ?? []).map((u) => u?.login));
     const missing = [...new Set(reviewers)].filter((r) => !already.has(r));
@@ -163,22 +185,8 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
         created = false;
       }
       let pull: PullLike | undefined;
-      let needsCommit = true;
-      if (!created) {
-        // A retry of this remediation finds its branch and PR: nothing to write when the content is there.
-        pull = await findOpenPullFor(req.file, req.headBranch, req.file.branch);
-        const onBranch = await fileAt(req.file, req.headBranch, `read ${path} on ${req.headBranch}`);
-        needsCommit = pull === undefined || onBranch?.content !== req.content;
-        if (needsCommit) {
-          // Stale (an earlier remediation's, or a half-done attempt's): start again from the base we read,
-          // so the branch holds exactly one commit on top of it.
-          await call(`reset ${req.headBranch} to ${req.base.commitSha}`, () =>
-            octokit.rest.git.updateRef({ owner, repo, ref: `heads/${req.headBranch}`, sha: req.base.commitSha, force: true }),
-          );
-        }
-      }
       let headSha: string | undefined;
-      if (needsCommit) {
+      if (created) {
         const res = await call(
           `commit ${path} on ${req.headBranch}`,
           () =>
@@ -196,6 +204,11 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
           { isConflict: contentsConflict },
         );
         headSha = res.data.commit.sha;
+      } else {
+        // A retry of this remediation finds its branch and PR: nothing to write when the content is there.
+        pull = await findOpenPullFor(req.file, req.headBranch, req.file.branch);
+        const onBranch = await fileAt(req.file, req.headBranch, `read ${path} on ${req.headBranch}`);
+        if (pull === undefined || onBranch?.content !== req.content) headSha = await replaceBranchCommit(req);
       }
       pull ??= await ensurePull(req);
       const wanted = [...new Set([REWIND_LABEL, ...req.labels])];

@@ -55,16 +55,84 @@ describe('GitHub adapter: pull requests, races, retries', () => {
     assert.deepEqual(f.emulator.pulls('acme', 'gitops')[0]?.labels, ['rewind', 'env:prod']);
   });
 
-  it('a stale branch from an earlier remediation is reset to the base before the commit', async () => {
+  it('a stale branch from an earlier remediation (no PR) gets one commit on top of the base, never the base itself', async () => {
     const req = changeRequest(await f.repo.readFile(FILE));
     f.emulator.createBranch('acme', 'gitops', req.headBranch, f.emulator.listCommits('acme', 'gitops', 'main')[2]?.sha);
     f.emulator.commit({ owner: 'acme', repo: 'gitops', branch: req.headBranch, message: 'old rollback', files: { [PATH]: kustomization('v1.1.0', 7) } });
     const base = await f.repo.readFile(FILE);
+    f.emulator.clearRequests();
     const pr = await f.repo.proposeChange(changeRequest(base));
     const commits = f.emulator.listCommits('acme', 'gitops', req.headBranch);
     assert.equal(commits[1]?.sha, base.commitSha);
     assert.equal(pr.headSha, commits[0]?.sha);
     assert.equal(f.emulator.getFile('acme', 'gitops', req.headBranch, PATH), kustomization('v1.1.0'));
+    const moves = f.emulator.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`/git/refs/heads/${req.headBranch}`));
+    assert.deepEqual(moves.map((r) => (r.body as { sha?: string }).sha), [commits[0]?.sha]);
+    assert.equal(pr.state, 'open');
+    assert.equal(f.emulator.pulls('acme', 'gitops').length, 1);
+  });
+
+  it('main moved under an open rewind PR: one new commit on the new base, the same PR stays open, the branch never passes through the base', async () => {
+    const first = await f.repo.readFile(FILE);
+    const opened = await f.repo.proposeChange(changeRequest(first));
+    const oldHead = opened.headSha;
+    // Someone scales checkout on main: the branch's content is now stale.
+    f.emulator.commit({ owner: 'acme', repo: 'gitops', branch: 'main', message: 'scale checkout', files: { [PATH]: kustomization('v1.2.0', 4) } });
+    const base = await f.repo.readFile(FILE);
+    assert.notEqual(base.commitSha, first.commitSha);
+    const req = changeRequest(base);
+    assert.equal(req.content, kustomization('v1.1.0', 4));
+    f.emulator.clearRequests();
+
+    const pr = await f.repo.proposeChange(req);
+
+    assert.equal(pr.number, opened.number, 'the same PR is reused');
+    assert.equal(pr.state, 'open');
+    const pulls = f.emulator.pulls('acme', 'gitops');
+    assert.equal(pulls.length, 1);
+    assert.equal(pulls[0]?.state, 'open', 'GitHub did not close the PR');
+    assert.equal(pulls[0]?.merged, false);
+    const [top, parent] = f.emulator.listCommits('acme', 'gitops', req.headBranch);
+    assert.equal(parent?.sha, base.commitSha, 'exactly one commit on top of the new base');
+    assert.notEqual(top?.sha, oldHead);
+    assert.deepEqual(top?.parents, [base.commitSha]);
+    assert.deepEqual(top?.changedPaths, [PATH]);
+    assert.equal(top?.message, req.commitMessage);
+    assert.equal(top?.author.name, req.author.name);
+    assert.equal(top?.committer.email, req.author.email);
+    assert.equal(pr.headSha, top?.sha);
+    assert.equal(pulls[0]?.headSha, top?.sha);
+    assert.equal(f.emulator.getFile('acme', 'gitops', req.headBranch, PATH), req.content);
+    assert.equal(f.emulator.getFile('acme', 'gitops', req.headBranch, 'README.md'), '# gitops repo\n', 'the rest of the tree is the base');
+    assert.deepEqual(f.emulator.diff('acme', 'gitops', pr.number).match(/^[-+] .*$/gm), [
+      '-    newTag: v1.2.0 # pinned by CI',
+      '+    newTag: v1.1.0 # pinned by CI',
+    ]);
+
+    // The branch went straight from its old commit to the new one: no request ever pointed it at the base.
+    const calls = f.emulator.requests.map((r) => `${r.method} ${r.path.replace('/repos/acme/gitops', '')} ${r.status}`);
+    assert.deepEqual(calls, [
+      'POST /git/refs 422',
+      'GET /pulls 200',
+      `GET /contents/${PATH} 200`,
+      `GET /git/commits/${base.commitSha} 200`,
+      'POST /git/trees 201',
+      'POST /git/commits 201',
+      `PATCH /git/refs/heads/${req.headBranch} 200`,
+    ]);
+    const refWrites = f.emulator.requests.filter((r) => r.path.includes('/git/refs') && r.status < 300);
+    assert.deepEqual(refWrites.map((r) => [r.method, (r.body as { sha?: string }).sha, (r.body as { force?: boolean }).force]), [['PATCH', top?.sha, true]]);
+    for (const r of f.emulator.requests.filter((x) => x.status < 300)) {
+      assert.notEqual((r.body as { sha?: unknown } | undefined)?.sha, base.commitSha, `${r.method} ${r.path} pointed something at the base`);
+    }
+    const treeBody = f.emulator.requests.find((r) => r.path.endsWith('/git/trees'))?.body;
+    const gh = createOctokit({ baseUrl: f.emulator.url, auth: { token: 'test-token' }, retries: 0, spaceWrites: false });
+    const baseTree = (await gh.rest.git.getCommit({ owner: 'acme', repo: 'gitops', commit_sha: base.commitSha })).data.tree.sha;
+    assert.deepEqual(treeBody, { base_tree: baseTree, tree: [{ path: PATH, mode: '100644', type: 'blob', content: req.content }] });
+
+    // The reused PR is mergeable with the head we returned.
+    await f.repo.mergePullRequest({ repo: FILE, number: pr.number, headSha: pr.headSha, commitTitle: 'rollback', commitMessage: '' });
+    assert.equal(f.emulator.getFile('acme', 'gitops', 'main', PATH), kustomization('v1.1.0', 4));
   });
 
   it('merge: head moved → retryable conflict; base changed the file → non-retryable github_invalid', async () => {

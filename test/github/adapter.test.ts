@@ -81,6 +81,30 @@ describe('GitHub adapter against the emulator', () => {
     await rejectsWith(f.repo.proposeChange(req), 'github_conflict', true, /does not match/);
   });
 
+  it('a 422 building the tree of a stale branch is github_invalid naming the call; the branch and PR are untouched', async () => {
+    const first = await f.repo.readFile(FILE);
+    const opened = await f.repo.proposeChange(changeRequest(first));
+    f.emulator.commit({ owner: 'acme', repo: 'gitops', branch: 'main', message: 'scale checkout', files: { [PATH]: kustomization('v1.2.0', 4) } });
+    const req = changeRequest(await f.repo.readFile(FILE));
+    f.emulator.failNext({
+      method: 'POST',
+      pathPattern: '/git/trees',
+      status: 422,
+      body: { message: 'base_tree is not a valid tree oid', documentation_url: 'https://docs.github.com/rest/git/trees#create-a-tree', status: '422' },
+    });
+    await rejectsWith(
+      f.repo.proposeChange(req),
+      'github_invalid',
+      false,
+      new RegExp(
+        `^GitHub build the tree of ${PATH.replace(/\./g, '\\.')} for rewind/checkout-prod/v1\\.1\\.0 failed \\(POST /repos/acme/gitops/git/trees\\): 422 base_tree is not a valid tree oid$`,
+      ),
+    );
+    assert.equal(f.emulator.listCommits('acme', 'gitops', req.headBranch)[0]?.sha, opened.headSha, 'the branch did not move');
+    assert.equal(f.emulator.pulls('acme', 'gitops')[0]?.state, 'open');
+    assert.equal(f.emulator.requests.filter((r) => r.method === 'PATCH').length, 0);
+  });
+
   it('maps 401, 404 and 500', async () => {
     const bad = await startFixture({ token: 'wrong' });
     try {

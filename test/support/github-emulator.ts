@@ -11,6 +11,7 @@ import type { GitHubEmulator, GitHubEmulatorOptions, Person, RecordedRequest, Re
 import { RepoModel, gitTime, type Signature } from './github-emulator/git-model.ts';
 import { handleGraphql, operationName } from './github-emulator/graphql.ts';
 import { DOCS_URL, HttpError, type EmulatorResponse, type RequestContext, type Route } from './github-emulator/http.ts';
+import { gitDataRoutes } from './github-emulator/routes-git-data.ts';
 import { gitRoutes } from './github-emulator/routes-git.ts';
 import { pullChanges, pullRoutes } from './github-emulator/routes-pulls.ts';
 
@@ -43,7 +44,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   const unknownRequests: RecordedRequest[] = [];
   const failRules: (FailRule & { left: number })[] = [];
   const beforeRules: (BeforeRule & { left: number })[] = [];
-  const routes: Route[] = [...gitRoutes, ...pullRoutes];
+  const routes: Route[] = [...gitRoutes, ...gitDataRoutes, ...pullRoutes];
   let baseUrl = '';
 
   const repoOrThrow = (owner: string, name: string): RepoModel => {

@@ -2,8 +2,10 @@
  * An exact in-memory model of the Git history the emulator serves: commits
  * with parents and full trees, branches, and the pull requests on top. Trees
  * are flat maps path → content; shas are computed the way git computes blob
- * shas, and commit shas hash a canonical serialization, so equal commits get
- * equal shas just as in git.
+ * shas, and tree and commit shas hash a canonical serialization, so equal
+ * trees and commits get equal shas just as in git (though not git's own tree
+ * shas). Every tree a commit or POST git/trees produced is kept by sha, with
+ * its directories as subtrees, and every blob by its sha, for the Git Data API.
  */
 import { createHash } from 'node:crypto';
 
@@ -55,7 +57,7 @@ export function blobSha(content: string): string {
   return createHash('sha1').update(`blob ${buf.length}\0`).update(buf).digest('hex');
 }
 
-function treeSha(tree: ReadonlyMap<string, string>): string {
+export function treeSha(tree: ReadonlyMap<string, string>): string {
   const entries = [...tree.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return sha1(`tree\0${entries.map(([p, c]) => `${p}\0${blobSha(c)}`).join('\n')}`);
 }
@@ -66,8 +68,18 @@ function sig(s: Signature): string {
 
 export type FileChanges = Readonly<Record<string, string | null>>;
 
+/** The entries under `dir/`, with the prefix taken off. */
+export function subtree(tree: ReadonlyMap<string, string>, dir: string): Map<string, string> {
+  const prefix = `${dir}/`;
+  return new Map([...tree].filter(([p]) => p.startsWith(prefix)).map(([p, c]) => [p.slice(prefix.length), c]));
+}
+
 export class RepoModel {
   readonly commits = new Map<string, Commit>();
+  /** tree sha → flat tree (roots and their directories) */
+  readonly trees = new Map<string, ReadonlyMap<string, string>>();
+  /** blob sha → content */
+  readonly blobs = new Map<string, string>();
   /** branch name → commit sha */
   readonly refs = new Map<string, string>();
   readonly pulls: PullState[] = [];
@@ -90,6 +102,29 @@ export class RepoModel {
     return `${this.owner}/${this.name}`;
   }
 
+  /** Stores a tree, its directories and its blobs; returns its sha. */
+  storeTree(tree: ReadonlyMap<string, string>): string {
+    const sha = treeSha(tree);
+    if (this.trees.has(sha)) return sha;
+    this.trees.set(sha, new Map(tree));
+    const dirs = new Map<string, Map<string, string>>();
+    for (const [path, content] of tree) {
+      this.blobs.set(blobSha(content), content);
+      const parts = path.split('/');
+      for (let i = 1; i < parts.length; i++) {
+        const dir = parts.slice(0, i).join('/');
+        const sub = dirs.get(dir) ?? new Map<string, string>();
+        sub.set(parts.slice(i).join('/'), content);
+        dirs.set(dir, sub);
+      }
+    }
+    for (const sub of dirs.values()) {
+      const subSha = treeSha(sub);
+      if (!this.trees.has(subSha)) this.trees.set(subSha, sub);
+    }
+    return sha;
+  }
+
   createCommit(input: {
     parents: readonly string[];
     tree: ReadonlyMap<string, string>;
@@ -97,7 +132,7 @@ export class RepoModel {
     author: Signature;
     committer: Signature;
   }): Commit {
-    const tsha = treeSha(input.tree);
+    const tsha = this.storeTree(input.tree);
     const text = [
       `tree ${tsha}`,
       ...input.parents.map((p) => `parent ${p}`),
@@ -122,6 +157,26 @@ export class RepoModel {
     const commit = this.createCommit({ parents: parentSha === undefined ? [] : [parentSha], tree, message, author, committer });
     this.refs.set(branch, commit.sha);
     return commit;
+  }
+
+  /**
+   * Moves a branch the way a push or PATCH git/refs does. GitHub closes an open
+   * pull request whose head no longer has commits its base lacks (the head was
+   * force-moved to the base head or one of its ancestors): returns the numbers
+   * of the pull requests this closed.
+   */
+  moveBranch(branch: string, sha: string, at: string): number[] {
+    this.refs.set(branch, sha);
+    const closed: number[] = [];
+    for (const pr of this.pulls) {
+      if (pr.state !== 'open' || pr.headRef !== branch) continue;
+      pr.headSha = sha;
+      const baseSha = this.refs.get(pr.baseRef);
+      if (baseSha === undefined || !this.ancestors(baseSha).has(sha)) continue;
+      Object.assign(pr, { state: 'closed', merged: false, closedAt: at, updatedAt: at });
+      closed.push(pr.number);
+    }
+    return closed;
   }
 
   commit(sha: string): Commit {

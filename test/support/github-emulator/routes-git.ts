@@ -1,4 +1,4 @@
-/** Contents, commits and refs endpoints. */
+/** Contents, commits and refs endpoints (the Git Data API's trees and commits are in routes-git-data.ts). */
 import { blobSha, gitTime, type RepoModel } from './git-model.ts';
 import { HttpError, field, paginate, signatureField, stringField, type RequestContext, type Route } from './http.ts';
 import { commitJson, contentJson, gitCommitJson, refJson } from './render.ts';
@@ -88,7 +88,8 @@ function updateRef(ctx: RequestContext) {
   if (current === undefined) throw new HttpError(422, 'Reference does not exist');
   if (sha === undefined || !repo.commits.has(sha)) throw new HttpError(422, 'Object does not exist');
   if (field(ctx.body, 'force') !== true && !repo.ancestors(sha).has(current)) throw new HttpError(422, 'Update is not a fast forward');
-  repo.refs.set(branch, sha);
+  // A head moved onto its base closes its open pull request, as on GitHub.
+  repo.moveBranch(branch, sha, ctx.now().toISOString());
   return { status: 200, body: refJson(repo, branch, sha, ctx.baseUrl) };
 }
 
