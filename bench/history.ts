@@ -15,7 +15,8 @@ const PATH = 'apps/checkout/overlays/prod/kustomization.yaml';
 const TOTAL = 500;
 const DEPTHS = [1, 10, 100, 300];
 
-const file = (tag: string, n: number): string => `images:\n  - name: checkout\n    newTag: ${tag}\n# build ${n}\n`;
+const file = (tag: string, n: number): string =>
+  `images:\n  - name: checkout\n    newTag: ${tag}\n# build ${n}\n`;
 const versionOf = (text: string): ImageVersion | null => {
   const m = /newTag: (\S+)/.exec(text);
   return m?.[1] === undefined ? null : { tag: m[1] };
@@ -23,11 +24,20 @@ const versionOf = (text: string): ImageVersion | null => {
 
 /** The REST walk rewind does not use: listing is cheap, but each commit's content costs a request. */
 async function* restHistory(octokit: GitHubClient, owner: string, repo: string): AsyncGenerator<FileCommit> {
-  for await (const page of octokit.paginate.iterator(octokit.rest.repos.listCommits, { owner, repo, sha: 'main', path: PATH, per_page: 100 })) {
+  for await (const page of octokit.paginate.iterator(octokit.rest.repos.listCommits, {
+    owner,
+    repo,
+    sha: 'main',
+    path: PATH,
+    per_page: 100,
+  })) {
     for (const c of page.data) {
       const res = await octokit.rest.repos.getContent({ owner, repo, path: PATH, ref: c.sha });
       const data = res.data;
-      const content = !Array.isArray(data) && 'content' in data ? Buffer.from(data.content, 'base64').toString('utf8') : null;
+      const content =
+        !Array.isArray(data) && 'content' in data
+          ? Buffer.from(data.content, 'base64').toString('utf8')
+          : null;
       yield { sha: c.sha, message: c.commit.message, committedAt: c.commit.committer?.date ?? '', content };
     }
   }
@@ -39,10 +49,18 @@ try {
     emulator.seedRepo({
       owner: 'acme',
       repo: `d${depth}`,
-      commits: Array.from({ length: TOTAL }, (_, i) => ({ message: `c${i}`, files: { [PATH]: file(TOTAL - 1 - i < depth ? 'v2' : 'v1', i) } })),
+      commits: Array.from({ length: TOTAL }, (_, i) => ({
+        message: `c${i}`,
+        files: { [PATH]: file(TOTAL - 1 - i < depth ? 'v2' : 'v1', i) },
+      })),
     });
   }
-  const octokit = createOctokit({ baseUrl: emulator.url, auth: { token: 'test-token' }, retries: 0, spaceWrites: false });
+  const octokit = createOctokit({
+    baseUrl: emulator.url,
+    auth: { token: 'test-token' },
+    retries: 0,
+    spaceWrites: false,
+  });
   const repo = createGitHubRepository({ octokit });
   console.log(`history of ${TOTAL} commits; candidate N commits back`);
   console.log('depth  graphql req  rest req  ratio  graphql ms  rest ms');
@@ -54,7 +72,9 @@ try {
       if (a.commitsRead !== depth + 1) throw new Error(`depth ${depth}: read ${a.commitsRead}`);
       return { requests: emulator.requests.length, ms: performance.now() - t0 };
     };
-    const g = await measure(repo.fileHistory({ owner: 'acme', repo: `d${depth}`, branch: 'main', path: PATH }));
+    const g = await measure(
+      repo.fileHistory({ owner: 'acme', repo: `d${depth}`, branch: 'main', path: PATH }),
+    );
     const r = await measure(restHistory(octokit, 'acme', `d${depth}`));
     console.log(
       `${String(depth).padStart(5)}  ${String(g.requests).padStart(11)}  ${String(r.requests).padStart(8)}  ${(r.requests / g.requests).toFixed(1).padStart(5)}x  ${g.ms.toFixed(0).padStart(10)}  ${r.ms.toFixed(0).padStart(7)}`,

@@ -44,12 +44,17 @@ async function run(label: string, make: (i: number) => { url: string; init: Requ
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
   const row = { label, rps: REQUESTS / secs, p50: q(0.5), p99: q(0.99), errors };
-  console.log(`${label.padEnd(44)} ${row.rps.toFixed(0).padStart(7)} req/s  p50 ${row.p50.toFixed(2)} ms  p99 ${row.p99.toFixed(2)} ms  errors ${errors}`);
+  console.log(
+    `${label.padEnd(44)} ${row.rps.toFixed(0).padStart(7)} req/s  p50 ${row.p50.toFixed(2)} ms  p99 ${row.p99.toFixed(2)} ms  errors ${errors}`,
+  );
   return row;
 }
 
 async function main() {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 1,
+  });
   const queue = createRemediationQueue({ connection: redis, prefix });
   const targets = Array.from({ length: 50 }, (_, i) => ({
     name: `svc-${i}`,
@@ -86,18 +91,34 @@ async function main() {
   };
   const post = (payload: string) => ({
     url: `${base}/v1/alertmanager`,
-    init: { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: payload },
+    init: {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: payload,
+    },
   });
-  console.log(`${REQUESTS} requests, ${CONCURRENCY} concurrent, loopback, Redis at ${redis.options.host}:${redis.options.port}\n`);
+  console.log(
+    `${REQUESTS} requests, ${CONCURRENCY} concurrent, loopback, Redis at ${redis.options.host}:${redis.options.port}\n`,
+  );
   const same = body(0, '45b5a9c303a85250');
   const baseline = await run('baseline: GET /healthz', () => ({ url: `${base}/healthz`, init: {} }));
   const storm = await run('storm: one alert repeated (seen again)', () => post(same));
   const distinct = await run('distinct incidents over 50 targets', (i) =>
-    post(body(i % 50, (0x1000000000000000n + BigInt(i)).toString(16), new Date(Date.UTC(2026, 10, 26, 0, 0, i)).toISOString())),
+    post(
+      body(
+        i % 50,
+        (0x1000000000000000n + BigInt(i)).toString(16),
+        new Date(Date.UTC(2026, 10, 26, 0, 0, i)).toISOString(),
+      ),
+    ),
   );
   const counts = await queue.counts();
-  console.log(`\nratios to baseline: storm ${(storm.rps / baseline.rps).toFixed(2)}x, distinct ${(distinct.rps / baseline.rps).toFixed(2)}x throughput`);
-  console.log(`jobs enqueued: ${counts.waiting ?? 0} waiting (expected 50: one per target, whatever the number of alerts)`);
+  console.log(
+    `\nratios to baseline: storm ${(storm.rps / baseline.rps).toFixed(2)}x, distinct ${(distinct.rps / baseline.rps).toFixed(2)}x throughput`,
+  );
+  console.log(
+    `jobs enqueued: ${counts.waiting ?? 0} waiting (expected 50: one per target, whatever the number of alerts)`,
+  );
   await app.close();
   await queue.close();
   const keys = await redis.keys(`${prefix}:*`);

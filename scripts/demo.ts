@@ -33,7 +33,12 @@ async function freePort(): Promise<number> {
 }
 
 async function ping(url: string): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const r = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   r.on('error', () => {});
   try {
     await r.connect();
@@ -58,9 +63,13 @@ async function ensureRedis(): Promise<{ url: string; child: ChildProcess | null;
   }
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'rewind-demo-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   const local = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 50; i++) {
     if (await ping(local)) return { url: local, child, dir };
@@ -90,7 +99,9 @@ async function main() {
   const gh = await startGitHubEmulator();
   const now = new Date();
   seedSampleRepo(gh, new Date(now.getTime() - 30 * 60_000));
-  say(`GitHub:   emulator at ${gh.url}, acme/gitops seeded (${SAMPLE_PATH}: v1.0.0 → v1.1.0 → v1.2.0, released 30 min ago)`);
+  say(
+    `GitHub:   emulator at ${gh.url}, acme/gitops seeded (${SAMPLE_PATH}: v1.0.0 → v1.1.0 → v1.2.0, released 30 min ago)`,
+  );
 
   const prefix = `rewind-demo:${process.pid}`;
   const config = buildConfig(
@@ -127,7 +138,9 @@ targets:
   };
   for (const a of payload.alerts) a.startsAt = new Date(now.getTime() - 2 * 60_000).toISOString();
   const alert = payload.alerts[0];
-  say(`Alert:    ${alert?.labels.alertname} (${alert?.labels.severity}) service=${alert?.labels.service} env=${alert?.labels.env}`);
+  say(
+    `Alert:    ${alert?.labels.alertname} (${alert?.labels.severity}) service=${alert?.labels.service} env=${alert?.labels.env}`,
+  );
 
   const res = await fetch(`${base}/v1/alertmanager`, {
     method: 'POST',
@@ -154,7 +167,9 @@ targets:
   if (pr) {
     say('');
     say(`Pull request #${pr.number}: ${pr.title}`);
-    say(`  branch ${pr.headRef} → ${pr.baseRef}, labels [${pr.labels.join(', ')}], reviewers [${pr.requestedReviewers.join(', ')}], ${pr.merged ? 'merged (squash)' : pr.state}`);
+    say(
+      `  branch ${pr.headRef} → ${pr.baseRef}, labels [${pr.labels.join(', ')}], reviewers [${pr.requestedReviewers.join(', ')}], ${pr.merged ? 'merged (squash)' : pr.state}`,
+    );
     say('');
     say(pr.body ?? '');
     say('');

@@ -34,7 +34,13 @@ async function serve(role: Role, config: Config): Promise<void> {
   });
   await app.listen({ host: config.server.host, port: config.server.port });
   app.log.info(
-    { role, targets: config.targets.length, dryRun: config.dryRun, github: config.github.apiUrl, auth: config.github.auth.kind },
+    {
+      role,
+      targets: config.targets.length,
+      dryRun: config.dryRun,
+      github: config.github.apiUrl,
+      auth: config.github.auth.kind,
+    },
     'rewind started',
   );
 }

@@ -53,7 +53,8 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
   const logger: Logger = overrides.logger ?? (pino(loggerOptions(config.logLevel)) as unknown as Logger);
   const redis = redisClient(config.redis.url, { failFast: true });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  if (!(await waitReady(redis, 5_000))) logger.warn({}, 'redis not reachable yet; the webhook answers 503 until it is');
+  if (!(await waitReady(redis, 5_000)))
+    logger.warn({}, 'redis not reachable yet; the webhook answers 503 until it is');
   const queue = createRemediationQueue({ connection: redis, prefix: config.redis.prefix });
   const metrics = createMetrics({ queueCounts: () => queue.counts() });
   const policy = await createPolicyEngine({
@@ -81,7 +82,9 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     queue,
     policy,
     repo: createGitHubRepository({ octokit, logger: logger.child({ component: 'github' }) }),
-    notifier: overrides.notifier ?? (config.slackWebhookUrl ? createSlackNotifier(config.slackWebhookUrl) : noopNotifier),
+    notifier:
+      overrides.notifier ??
+      (config.slackWebhookUrl ? createSlackNotifier(config.slackWebhookUrl) : noopNotifier),
     closeOnResolve: () => readCloseOnResolve(config.policy.data),
     async close() {
       await queue.close().catch(() => {});

@@ -21,10 +21,16 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
   checkConfigFiles(config);
   const withApi = role !== 'worker';
   if (withApi && !config.server.webhookToken) {
-    throw new RewindError('config_invalid', 'environment: REWIND_WEBHOOK_TOKEN is not set; the webhook refuses unauthenticated alerts');
+    throw new RewindError(
+      'config_invalid',
+      'environment: REWIND_WEBHOOK_TOKEN is not set; the webhook refuses unauthenticated alerts',
+    );
   }
   if (role !== 'api' && config.github.auth.kind === 'none' && !config.dryRun) {
-    throw new RewindError('config_invalid', 'environment: set GITHUB_TOKEN or the GITHUB_APP_* variables (or REWIND_DRY_RUN=true)');
+    throw new RewindError(
+      'config_invalid',
+      'environment: set GITHUB_TOKEN or the GITHUB_APP_* variables (or REWIND_DRY_RUN=true)',
+    );
   }
   const rt = await createRuntime(config, overrides);
   const worker = role === 'api' ? null : startWorker(rt, overrides.backoffBaseMs);

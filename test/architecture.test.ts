@@ -16,15 +16,26 @@ const packages = new Map<string, string[]>();
 for (const file of files('src')) {
   const text = readFileSync(file, 'utf8');
   const specs = [...text.matchAll(IMPORT)].map((m) => m[1] ?? '');
-  graph.set(file, specs.filter((s) => s.startsWith('.')).map((s) => normalize(join(dirname(file), s))));
-  packages.set(file, specs.filter((s) => !s.startsWith('.')));
+  graph.set(
+    file,
+    specs.filter((s) => s.startsWith('.')).map((s) => normalize(join(dirname(file), s))),
+  );
+  packages.set(
+    file,
+    specs.filter((s) => !s.startsWith('.')),
+  );
 }
 
 test('src/core imports no I/O library and nothing outside core but policy types', () => {
-  const io = /^(fastify|@fastify\/|bullmq|ioredis|@octokit\/|@slack\/|prom-client|pino|node:(http|https|net|fs|child_process))/;
+  const io =
+    /^(fastify|@fastify\/|bullmq|ioredis|@octokit\/|@slack\/|prom-client|pino|node:(http|https|net|fs|child_process))/;
   for (const [file, pkgs] of packages) {
     if (!file.startsWith('src/core/')) continue;
-    assert.deepEqual(pkgs.filter((p) => io.test(p)), [], file);
+    assert.deepEqual(
+      pkgs.filter((p) => io.test(p)),
+      [],
+      file,
+    );
     for (const dep of graph.get(file) ?? []) {
       assert.ok(dep.startsWith('src/core/') || dep === 'src/policy/types.ts', `${file} imports ${dep}`);
     }

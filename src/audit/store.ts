@@ -82,7 +82,11 @@ export function createAuditStore(opts: AuditStoreOptions) {
   }
 
   /** `resolvedAt`: when the alert resolved (its endsAt), recorded as the step `resolved` once every incident has. */
-  async function admitResolved(p: { target: string; alert: Alert; resolvedAt: string }): Promise<ResolvedAdmission | null> {
+  async function admitResolved(p: {
+    target: string;
+    alert: Alert;
+    resolvedAt: string;
+  }): Promise<ResolvedAdmission | null> {
     const res = (await redis.eval(
       ADMIT_RESOLVED,
       0,
@@ -162,7 +166,12 @@ export function createAuditStore(opts: AuditStoreOptions) {
   /** Rollbacks of the target in the last hour and day; `excludeId` leaves out the remediation asking (its own retry). */
   async function rollbackHistory(target: string, now: Date, excludeId?: string): Promise<RollbackHistory> {
     const t = now.getTime();
-    const flat = await redis.zrangebyscore(`${prefix}:rollbacks:${target}`, t - DAY * 1000, '+inf', 'WITHSCORES');
+    const flat = await redis.zrangebyscore(
+      `${prefix}:rollbacks:${target}`,
+      t - DAY * 1000,
+      '+inf',
+      'WITHSCORES',
+    );
     const times: number[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i] !== excludeId) times.push(Number(flat[i + 1]));
     const last = times.length ? Math.max(...times) : null;
@@ -173,7 +182,18 @@ export function createAuditStore(opts: AuditStoreOptions) {
     };
   }
 
-  return { admitFiring, admitResolved, get, list, update, claimResolution, releaseResolution, releaseActive, recordRollback, rollbackHistory };
+  return {
+    admitFiring,
+    admitResolved,
+    get,
+    list,
+    update,
+    claimResolution,
+    releaseResolution,
+    releaseActive,
+    recordRollback,
+    rollbackHistory,
+  };
 }
 
 function parseJson<T>(s: string | undefined): T | null {

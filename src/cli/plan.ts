@@ -21,7 +21,10 @@ export function parsePayload(text: string, file: string): Alert[] {
   }
   if (!Value.Check(WebhookSchema, doc)) {
     const e = [...Value.Errors(WebhookSchema, doc)][0];
-    throw new RewindError('config_invalid', `${file}: not an Alertmanager v4 payload: ${e?.instancePath || '(root)'} ${e?.message ?? ''}`);
+    throw new RewindError(
+      'config_invalid',
+      `${file}: not an Alertmanager v4 payload: ${e?.instancePath || '(root)'} ${e?.message ?? ''}`,
+    );
   }
   return payloadAlerts(doc);
 }
@@ -41,11 +44,18 @@ export async function runPlan(
   const alerts = parsePayload(payloadText, file);
   const t = triage(alerts, buildTargetIndex(config.targets));
   const logger = pino({ level: 'warn' }, pino.destination(2));
-  const policy = deps?.policy ?? (await createPolicyEngine({ wasmPath: config.policy.wasm, dataPath: config.policy.data, logger }));
+  const policy =
+    deps?.policy ??
+    (await createPolicyEngine({ wasmPath: config.policy.wasm, dataPath: config.policy.data, logger }));
   const repo =
-    deps?.repo ?? createGitHubRepository({ octokit: createOctokit({ baseUrl: config.github.apiUrl, auth: config.github.auth, logger }) });
+    deps?.repo ??
+    createGitHubRepository({
+      octokit: createOctokit({ baseUrl: config.github.apiUrl, auth: config.github.auth, logger }),
+    });
   const now = deps?.now ?? new Date();
-  print(`${file}: ${t.received} alert(s), ${t.firing.length} target(s) firing, ${t.resolutions.length} resolution(s), ${t.ignored} ignored`);
+  print(
+    `${file}: ${t.received} alert(s), ${t.firing.length} target(s) firing, ${t.resolutions.length} resolution(s), ${t.ignored} ignored`,
+  );
   let failed = 0;
   for (const group of t.firing) {
     const names = group.alerts.map((a) => `${a.labels.alertname ?? '?'}/${a.fingerprint}`).join(', ');
@@ -63,11 +73,20 @@ export async function runPlan(
           now,
         },
       );
-      print(`   current:   ${d.change.from} (since ${d.change.fromCommit.slice(0, 7)}, ${d.analysis.current.committedAt})`);
-      print(`   candidate: ${d.change.to ?? `none (${d.analysis.reason ?? 'no earlier version'})`}${d.change.toCommit ? ` (${d.change.toCommit.slice(0, 7)})` : ''}`);
-      print(`   decision:  ${d.decision.allow ? 'allow' : 'deny'}, mode ${d.decision.mode}, labels [${d.decision.labels.join(', ')}]`);
+      print(
+        `   current:   ${d.change.from} (since ${d.change.fromCommit.slice(0, 7)}, ${d.analysis.current.committedAt})`,
+      );
+      print(
+        `   candidate: ${d.change.to ?? `none (${d.analysis.reason ?? 'no earlier version'})`}${d.change.toCommit ? ` (${d.change.toCommit.slice(0, 7)})` : ''}`,
+      );
+      print(
+        `   decision:  ${d.decision.allow ? 'allow' : 'deny'}, mode ${d.decision.mode}, labels [${d.decision.labels.join(', ')}]`,
+      );
       for (const r of d.decision.reasons) print(`     - ${r}`);
-      if (d.plan) print(`   would ${d.decision.mode === 'merge' ? 'open and merge' : 'open'} ${d.plan.headBranch}: "${d.plan.title}"`);
+      if (d.plan)
+        print(
+          `   would ${d.decision.mode === 'merge' ? 'open and merge' : 'open'} ${d.plan.headBranch}: "${d.plan.title}"`,
+        );
       if (d.openPr) print(`   open rewind pull request: #${d.openPr.number} ${d.openPr.htmlUrl}`);
     } catch (err) {
       failed++;

@@ -34,7 +34,10 @@ function fail(file: string, field: string, what: string): never {
 
 /** "/targets/0/name" → "targets[0].name" */
 function fieldName(pointer: string, extra?: string): string {
-  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (extra) parts.push(extra);
   if (parts.length === 0) return '(root)';
   return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
@@ -119,7 +122,8 @@ function envInt(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new RewindError('config_invalid', `environment: ${name}: "${raw}" is not a port number`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new RewindError('config_invalid', `environment: ${name}: "${raw}" is not a port number`);
   return n;
 }
 
@@ -140,7 +144,8 @@ export function buildConfig(text: string, file: string, env: Env): Config {
   }
   const c = validateConfigFile(doc, file);
   const redisUrl = env.REDIS_URL || c.redis?.url || 'redis://127.0.0.1:6379';
-  if (!/^rediss?:\/\//.test(redisUrl)) throw new RewindError('config_invalid', 'environment: REDIS_URL: must start with redis:// or rediss://');
+  if (!/^rediss?:\/\//.test(redisUrl))
+    throw new RewindError('config_invalid', 'environment: REDIS_URL: must start with redis:// or rediss://');
   const apiUrl = (env.GITHUB_API_URL || c.github?.apiUrl || 'https://api.github.com').replace(/\/+$/, '');
   const config: Config = {
     file,
@@ -150,7 +155,10 @@ export function buildConfig(text: string, file: string, env: Env): Config {
       auth: githubAuth(env),
     },
     redis: { url: redisUrl, prefix: c.redis?.prefix ?? 'rewind' },
-    policy: { wasm: c.policy?.wasm ?? 'policies/build/policy.wasm', data: c.policy?.data ?? 'policies/data.json' },
+    policy: {
+      wasm: c.policy?.wasm ?? 'policies/build/policy.wasm',
+      data: c.policy?.data ?? 'policies/data.json',
+    },
     server: {
       host: env.HOST || '0.0.0.0',
       port: envInt(env, 'PORT', 8080),
@@ -168,7 +176,8 @@ export function buildConfig(text: string, file: string, env: Env): Config {
 
 export function loadConfig(env: Env, fileOverride?: string): Config {
   const file = fileOverride ?? env.REWIND_CONFIG ?? 'config/rewind.yaml';
-  if (!existsSync(file)) throw new RewindError('config_invalid', `${file}: file not found (set REWIND_CONFIG or --config)`);
+  if (!existsSync(file))
+    throw new RewindError('config_invalid', `${file}: file not found (set REWIND_CONFIG or --config)`);
   return buildConfig(readFileSync(file, 'utf8'), file, env);
 }
 

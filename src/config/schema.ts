@@ -24,7 +24,10 @@ export const ConfigFileSchema = Type.Object(
         {
           apiUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
           author: Type.Optional(
-            Type.Object({ name: NonEmpty, email: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' }) }, { additionalProperties: false }),
+            Type.Object(
+              { name: NonEmpty, email: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' }) },
+              { additionalProperties: false },
+            ),
           ),
         },
         { additionalProperties: false },
@@ -32,18 +35,30 @@ export const ConfigFileSchema = Type.Object(
     ),
     redis: Type.Optional(
       Type.Object(
-        { url: Type.Optional(Type.String({ pattern: '^rediss?://' })), prefix: Type.Optional(Type.String({ pattern: '^[a-zA-Z0-9:_-]+$' })) },
+        {
+          url: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+          prefix: Type.Optional(Type.String({ pattern: '^[a-zA-Z0-9:_-]+$' })),
+        },
         { additionalProperties: false },
       ),
     ),
     policy: Type.Optional(
-      Type.Object({ wasm: Type.Optional(NonEmpty), data: Type.Optional(NonEmpty) }, { additionalProperties: false }),
+      Type.Object(
+        { wasm: Type.Optional(NonEmpty), data: Type.Optional(NonEmpty) },
+        { additionalProperties: false },
+      ),
     ),
     server: Type.Optional(
-      Type.Object({ bodyLimit: Type.Optional(Type.Integer({ minimum: 1024 })) }, { additionalProperties: false }),
+      Type.Object(
+        { bodyLimit: Type.Optional(Type.Integer({ minimum: 1024 })) },
+        { additionalProperties: false },
+      ),
     ),
     worker: Type.Optional(
-      Type.Object({ concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })) }, { additionalProperties: false }),
+      Type.Object(
+        { concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })) },
+        { additionalProperties: false },
+      ),
     ),
     targets: Type.Array(TargetSchema, { minItems: 1 }),
   },

@@ -52,7 +52,13 @@ export function triage(alerts: readonly Alert[], targets: TargetIndex): Triage {
       firing.set(target.name, group);
     }
   }
-  return { received: alerts.length, firing: [...firing.values()], resolutions, ignored, targetsFiring: firing.size };
+  return {
+    received: alerts.length,
+    firing: [...firing.values()],
+    resolutions,
+    ignored,
+    targetsFiring: firing.size,
+  };
 }
 
 const SEVERITY_RANK: Record<string, number> = { critical: 0, error: 1, warning: 2, info: 3 };

@@ -64,7 +64,9 @@ export function parseTrailers(message: string): Record<string, string[]> {
 
 /** Formatted through parseVersion so "v1@sha256:…" and spacing variants compare equal. */
 function rolledBackFrom(message: string): string[] {
-  return (parseTrailers(message)[ROLLED_BACK_FROM_TRAILER] ?? []).filter((v) => v !== '').map((v) => formatVersion(parseVersion(v)));
+  return (parseTrailers(message)[ROLLED_BACK_FROM_TRAILER] ?? [])
+    .filter((v) => v !== '')
+    .map((v) => formatVersion(parseVersion(v)));
 }
 
 /**
@@ -111,9 +113,13 @@ export async function analyzeHistory(
   }
 
   if (introducedBy === undefined) {
-    throw new RewindError('github_conflict', `history of the file has no commit pinning the current version ${formatVersion(current)} of ${image}`, {
-      retryable: true,
-    });
+    throw new RewindError(
+      'github_conflict',
+      `history of the file has no commit pinning the current version ${formatVersion(current)} of ${image}`,
+      {
+        retryable: true,
+      },
+    );
   }
   const release: CurrentRelease = {
     version: current,

@@ -18,10 +18,19 @@ export function httpStatus(err: unknown): number | undefined {
 
 /** GitHub's message plus any detail messages of a 422 "Validation Failed". */
 export function githubMessage(err: unknown): string {
-  const data = (err as HttpFailure | null)?.response?.data as { message?: unknown; errors?: unknown } | undefined;
+  const data = (err as HttpFailure | null)?.response?.data as
+    { message?: unknown; errors?: unknown } | undefined;
   if (data === undefined || typeof data !== 'object' || data === null) return errorMessage(err);
   const details = Array.isArray(data.errors)
-    ? data.errors.map((e: unknown) => (typeof e === 'string' ? e : typeof (e as { message?: unknown }).message === 'string' ? (e as { message: string }).message : '')).filter((m) => m !== '')
+    ? data.errors
+        .map((e: unknown) =>
+          typeof e === 'string'
+            ? e
+            : typeof (e as { message?: unknown }).message === 'string'
+              ? (e as { message: string }).message
+              : '',
+        )
+        .filter((m) => m !== '')
     : [];
   const main = typeof data.message === 'string' ? data.message : errorMessage(err);
   return details.length > 0 ? `${main}: ${details.join('; ')}` : main;
@@ -49,10 +58,16 @@ function isRateLimit(err: unknown, message: string): boolean {
   return String(remaining) === '0' || /rate limit/i.test(message);
 }
 
-function classify(status: number | undefined, message: string, err: unknown, opts: MapOptions): { code: ErrorCode; retryable: boolean } {
+function classify(
+  status: number | undefined,
+  message: string,
+  err: unknown,
+  opts: MapOptions,
+): { code: ErrorCode; retryable: boolean } {
   if (status === undefined || status >= 500) return { code: 'github_unavailable', retryable: true };
   if (opts.isConflict?.(status, message) === true) return { code: 'github_conflict', retryable: true };
-  if (status === 429 || (status === 403 && isRateLimit(err, message))) return { code: 'github_unavailable', retryable: true };
+  if (status === 429 || (status === 403 && isRateLimit(err, message)))
+    return { code: 'github_unavailable', retryable: true };
   if (status === 401 || status === 403) return { code: 'github_auth', retryable: false };
   if (status === 404) return { code: 'github_not_found', retryable: false };
   if (status === 409) return { code: 'github_conflict', retryable: true };
@@ -62,7 +77,9 @@ function classify(status: number | undefined, message: string, err: unknown, opt
 /** GraphQL answers 200 with `errors`: NOT_FOUND and RATE_LIMITED have meaning, the rest is a bad request. */
 function graphqlErrors(err: unknown): { type?: string; message?: string }[] | undefined {
   const errors = (err as { errors?: unknown } | null)?.errors;
-  return (err as Error | null)?.name === 'GraphqlResponseError' && Array.isArray(errors) ? (errors as { type?: string; message?: string }[]) : undefined;
+  return (err as Error | null)?.name === 'GraphqlResponseError' && Array.isArray(errors)
+    ? (errors as { type?: string; message?: string }[])
+    : undefined;
 }
 
 export function toRewindError(err: unknown, operation: string, opts: MapOptions = {}): RewindError {
@@ -70,14 +87,24 @@ export function toRewindError(err: unknown, operation: string, opts: MapOptions 
   const gql = graphqlErrors(err);
   if (gql !== undefined) {
     const message = gql.map((e) => e.message ?? e.type ?? 'error').join('; ');
-    const code: ErrorCode = gql.some((e) => e.type === 'NOT_FOUND') ? 'github_not_found' : gql.some((e) => e.type === 'RATE_LIMITED') ? 'github_unavailable' : 'github_invalid';
-    return new RewindError(code, `GitHub ${operation} failed (POST /graphql): ${message}`, { retryable: code === 'github_unavailable', cause: err });
+    const code: ErrorCode = gql.some((e) => e.type === 'NOT_FOUND')
+      ? 'github_not_found'
+      : gql.some((e) => e.type === 'RATE_LIMITED')
+        ? 'github_unavailable'
+        : 'github_invalid';
+    return new RewindError(code, `GitHub ${operation} failed (POST /graphql): ${message}`, {
+      retryable: code === 'github_unavailable',
+      cause: err,
+    });
   }
   const status = httpStatus(err);
   const message = status === undefined ? errorMessage(err) : githubMessage(err);
   const { code, retryable } = classify(status, message, err, opts);
   const what = status === undefined ? message : `${status} ${message}`;
-  return new RewindError(code, `GitHub ${operation} failed${callOf(err)}: ${what}`, { retryable, cause: err });
+  return new RewindError(code, `GitHub ${operation} failed${callOf(err)}: ${what}`, {
+    retryable,
+    cause: err,
+  });
 }
 
 /** Runs one GitHub call, mapping its failure. */

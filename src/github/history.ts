@@ -40,7 +40,9 @@ interface HistoryNode {
 
 interface HistoryResponse {
   repository: {
-    object: { history?: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: HistoryNode[] } } | null;
+    object: {
+      history?: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: HistoryNode[] };
+    } | null;
   } | null;
 }
 
@@ -59,21 +61,43 @@ function expressionOf(branchOrSha: string): string {
 /** Blob.text is cut for large files; the raw contents endpoint serves them whole. */
 async function fullText(octokit: GitHubClient, ref: FileRef, oid: string): Promise<string> {
   const res = await call(`read ${ref.owner}/${ref.repo}:${ref.path} at ${oid}`, () =>
-    octokit.rest.repos.getContent({ owner: ref.owner, repo: ref.repo, path: ref.path, ref: oid, mediaType: { format: 'raw' } }),
+    octokit.rest.repos.getContent({
+      owner: ref.owner,
+      repo: ref.repo,
+      path: ref.path,
+      ref: oid,
+      mediaType: { format: 'raw' },
+    }),
   );
   return String(res.data as unknown);
 }
 
-export async function* fileHistory(octokit: GitHubClient, ref: FileRef, paging: HistoryPaging = {}): AsyncGenerator<FileCommit> {
+export async function* fileHistory(
+  octokit: GitHubClient,
+  ref: FileRef,
+  paging: HistoryPaging = {},
+): AsyncGenerator<FileCommit> {
   const operation = `history of ${ref.owner}/${ref.repo}@${ref.branch}:${ref.path}`;
   let after: string | null = null;
   let first = paging.firstPage ?? 5;
   for (;;) {
-    const vars = { owner: ref.owner, name: ref.repo, expression: expressionOf(ref.branch), path: ref.path, first, after };
-    const data: HistoryResponse = await call(operation, () => octokit.graphql<HistoryResponse>(FILE_HISTORY_QUERY, vars));
+    const vars = {
+      owner: ref.owner,
+      name: ref.repo,
+      expression: expressionOf(ref.branch),
+      path: ref.path,
+      first,
+      after,
+    };
+    const data: HistoryResponse = await call(operation, () =>
+      octokit.graphql<HistoryResponse>(FILE_HISTORY_QUERY, vars),
+    );
     const history = data.repository?.object?.history;
     if (history === undefined) {
-      throw new RewindError('github_not_found', `GitHub ${operation} failed: no branch or commit ${ref.branch} in ${ref.owner}/${ref.repo}`);
+      throw new RewindError(
+        'github_not_found',
+        `GitHub ${operation} failed: no branch or commit ${ref.branch} in ${ref.owner}/${ref.repo}`,
+      );
     }
     for (const node of history.nodes) {
       const blob = node.file?.object ?? null;

@@ -1,4 +1,11 @@
 /** The GitHub adapter: the only place rewind imports @octokit/*. */
-export { createOctokit, type CreateOctokitOptions, type GitHubAuthOptions, type GitHubClient, type GitHubLogger, type GitHubMetrics } from './octokit.ts';
+export {
+  createOctokit,
+  type CreateOctokitOptions,
+  type GitHubAuthOptions,
+  type GitHubClient,
+  type GitHubLogger,
+  type GitHubMetrics,
+} from './octokit.ts';
 export { createGitHubRepository, REWIND_LABEL, type GitHubRepositoryOptions } from './repository.ts';
 export { FILE_HISTORY_QUERY, type HistoryPaging } from './history.ts';

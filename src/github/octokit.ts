@@ -60,7 +60,10 @@ export interface CreateOctokitOptions {
 }
 
 /** Counts every HTTP attempt: installed before the retry plugin, so retries are counted too. */
-function requestMetrics(octokit: Pick<Octokit, 'hook'>, options: { rewindMetrics?: GitHubMetrics; [option: string]: unknown }): Record<string, never> {
+function requestMetrics(
+  octokit: Pick<Octokit, 'hook'>,
+  options: { rewindMetrics?: GitHubMetrics; [option: string]: unknown },
+): Record<string, never> {
   const metrics = options.rewindMetrics;
   if (metrics === undefined) return {};
   octokit.hook.after('request', (response, opts) => {
@@ -68,7 +71,10 @@ function requestMetrics(octokit: Pick<Octokit, 'hook'>, options: { rewindMetrics
   });
   octokit.hook.error('request', (error, opts) => {
     const status = (error as { status?: unknown }).status;
-    metrics.githubRequests.inc({ method: opts.method, status: typeof status === 'number' ? String(status) : 'network' });
+    metrics.githubRequests.inc({
+      method: opts.method,
+      status: typeof status === 'number' ? String(status) : 'network',
+    });
     throw error;
   });
   return {};
@@ -79,7 +85,8 @@ const RewindOctokit = Octokit.plugin(requestMetrics, retry, throttling);
 /** A Bottleneck.Group stand-in that runs every job at once (spaceWrites: false). */
 const immediateGroup = {
   key: () => ({
-    schedule: (_opts: unknown, fn: (...args: unknown[]) => unknown, ...args: unknown[]) => Promise.resolve().then(() => fn(...args)),
+    schedule: (_opts: unknown, fn: (...args: unknown[]) => unknown, ...args: unknown[]) =>
+      Promise.resolve().then(() => fn(...args)),
   }),
 };
 
@@ -98,9 +105,17 @@ export function createOctokit(opts: CreateOctokitOptions): GitHubClient {
   };
   const onLimit =
     (kind: string) =>
-    (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number): boolean => {
+    (
+      retryAfter: number,
+      options: { method: string; url: string },
+      _octokit: unknown,
+      retryCount: number,
+    ): boolean => {
       const willRetry = retryCount < rateLimitRetries && retryAfter <= maxRetryAfter;
-      logger.warn({ kind, method: options.method, url: options.url, retryAfter, retryCount, willRetry }, 'GitHub rate limit hit');
+      logger.warn(
+        { kind, method: options.method, url: options.url, retryAfter, retryCount, willRetry },
+        'GitHub rate limit hit',
+      );
       return willRetry;
     };
   const a = opts.auth;
@@ -108,7 +123,10 @@ export function createOctokit(opts: CreateOctokitOptions): GitHubClient {
     'token' in a
       ? { auth: a.token }
       : 'appId' in a
-        ? { authStrategy: createAppAuth, auth: { appId: a.appId, privateKey: a.privateKey, installationId: a.installationId } }
+        ? {
+            authStrategy: createAppAuth,
+            auth: { appId: a.appId, privateKey: a.privateKey, installationId: a.installationId },
+          }
         : {};
   return new RewindOctokit({
     ...auth,
@@ -134,7 +152,9 @@ export function createOctokit(opts: CreateOctokitOptions): GitHubClient {
       onRateLimit: onLimit('primary'),
       onSecondaryRateLimit: onLimit('secondary'),
       retryAfterBaseValue: opts.retryAfterBaseMs ?? 1000,
-      ...(opts.spaceWrites === false ? { write: immediateGroup as never, notifications: immediateGroup as never } : {}),
+      ...(opts.spaceWrites === false
+        ? { write: immediateGroup as never, notifications: immediateGroup as never }
+        : {}),
     },
   });
 }

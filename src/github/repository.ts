@@ -4,7 +4,15 @@
  * retried job converges on one branch, one commit and one pull request.
  */
 import { RewindError } from '../core/errors.ts';
-import type { ChangeRequest, FileRef, GitOpsRepository, HeadFile, MergeRequest, PullRequest, RepoRef } from '../core/ports.ts';
+import type {
+  ChangeRequest,
+  FileRef,
+  GitOpsRepository,
+  HeadFile,
+  MergeRequest,
+  PullRequest,
+  RepoRef,
+} from '../core/ports.ts';
 import type { FileCommit } from '../core/types.ts';
 import { call, githubMessage, httpStatus } from './errors.ts';
 import { fileHistory, type HistoryPaging } from './history.ts';
@@ -42,13 +50,17 @@ function toPullRequest(p: PullLike, headSha = p.head.sha): PullRequest {
   };
 }
 
-const labelNames = (p: PullLike): string[] => p.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
-const sameRepo = (p: PullLike, r: RepoRef): boolean => p.head.repo?.full_name.toLowerCase() === `${r.owner}/${r.repo}`.toLowerCase();
+const labelNames = (p: PullLike): string[] =>
+  p.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
+const sameRepo = (p: PullLike, r: RepoRef): boolean =>
+  p.head.repo?.full_name.toLowerCase() === `${r.owner}/${r.repo}`.toLowerCase();
 
 /** The contents API answers a stale `sha` with 409, and a missing one (file created meanwhile) with 422. */
-const contentsConflict = (status: number, message: string): boolean => status === 409 || (status === 422 && /"?sha"?/.test(message));
+const contentsConflict = (status: number, message: string): boolean =>
+  status === 409 || (status === 422 && /"?sha"?/.test(message));
 /** 409 "Head branch was modified"; 405 "Base branch was modified" while GitHub recomputes mergeability. */
-const mergeConflict = (status: number, message: string): boolean => status === 409 || (status === 405 && /branch was modified/i.test(message));
+const mergeConflict = (status: number, message: string): boolean =>
+  status === 409 || (status === 405 && /branch was modified/i.test(message));
 
 const silent: GitHubLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
@@ -57,18 +69,33 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
   const logger = opts.logger ?? silent;
 
   async function branchHead(r: RepoRef, branch: string, operation: string): Promise<string> {
-    const res = await call(operation, () => octokit.rest.git.getRef({ owner: r.owner, repo: r.repo, ref: `heads/${branch}` }));
+    const res = await call(operation, () =>
+      octokit.rest.git.getRef({ owner: r.owner, repo: r.repo, ref: `heads/${branch}` }),
+    );
     return res.data.object.sha;
   }
 
   /** The file at a ref, or undefined when it does not exist there. */
-  async function fileAt(ref: FileRef, at: string, operation: string): Promise<{ content: string; blobSha: string } | undefined> {
+  async function fileAt(
+    ref: FileRef,
+    at: string,
+    operation: string,
+  ): Promise<{ content: string; blobSha: string } | undefined> {
     try {
-      const res = await octokit.rest.repos.getContent({ owner: ref.owner, repo: ref.repo, path: ref.path, ref: at });
+      const res = await octokit.rest.repos.getContent({
+        owner: ref.owner,
+        repo: ref.repo,
+        path: ref.path,
+        ref: at,
+      });
       const data = res.data;
-      if (Array.isArray(data) || data.type !== 'file') throw new RewindError('github_invalid', `GitHub ${operation}: ${ref.path} is not a file`);
+      if (Array.isArray(data) || data.type !== 'file')
+        throw new RewindError('github_invalid', `GitHub ${operation}: ${ref.path} is not a file`);
       if (!('content' in data) || data.encoding !== 'base64') {
-        throw new RewindError('github_invalid', `GitHub ${operation}: ${ref.path} is too large for the contents API (${data.size} bytes)`);
+        throw new RewindError(
+          'github_invalid',
+          `GitHub ${operation}: ${ref.path} is too large for the contents API (${data.size} bytes)`,
+        );
       }
       return { content: Buffer.from(data.content, 'base64').toString('utf8'), blobSha: data.sha };
     } catch (err) {
@@ -79,7 +106,14 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
 
   async function findOpenPullFor(r: RepoRef, branch: string, base: string): Promise<PullLike | undefined> {
     const res = await call(`find the pull request for ${branch}`, () =>
-      octokit.rest.pulls.list({ owner: r.owner, repo: r.repo, state: 'open', head: `${r.owner}:${branch}`, base, per_page: 10 }),
+      octokit.rest.pulls.list({
+        owner: r.owner,
+        repo: r.repo,
+        state: 'open',
+        head: `${r.owner}:${branch}`,
+        base,
+        per_page: 10,
+      }),
     );
     return (res.data as PullLike[]).find((p) => p.head.ref === branch && sameRepo(p, r));
   }
@@ -89,7 +123,14 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
     const existing = await findOpenPullFor(req.file, req.headBranch, base);
     if (existing !== undefined) return existing;
     try {
-      const res = await octokit.rest.pulls.create({ owner, repo, head: req.headBranch, base, title: req.title, body: req.body });
+      const res = await octokit.rest.pulls.create({
+        owner,
+        repo,
+        head: req.headBranch,
+        base,
+        title: req.title,
+        body: req.body,
+      });
       return res.data as PullLike;
     } catch (err) {
       // Another worker opened it between our look and our create.
@@ -110,16 +151,33 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
   async function replaceBranchCommit(req: ChangeRequest): Promise<string> {
     const { owner, repo, path } = req.file;
     const base = req.base.commitSha;
-    const baseCommit = await call(`read commit ${base} of ${owner}/${repo}`, () => octokit.rest.git.getCommit({ owner, repo, commit_sha: base }));
+    const baseCommit = await call(`read commit ${base} of ${owner}/${repo}`, () =>
+      octokit.rest.git.getCommit({ owner, repo, commit_sha: base }),
+    );
     // 100644: the contents API cannot tell the mode, and a GitOps manifest is never executable.
     const tree = await call(`build the tree of ${path} for ${req.headBranch}`, () =>
-      octokit.rest.git.createTree({ owner, repo, base_tree: baseCommit.data.tree.sha, tree: [{ path, mode: '100644', type: 'blob', content: req.content }] }),
+      octokit.rest.git.createTree({
+        owner,
+        repo,
+        base_tree: baseCommit.data.tree.sha,
+        tree: [{ path, mode: '100644', type: 'blob', content: req.content }],
+      }),
     );
     const commit = await call(`commit ${path} for ${req.headBranch}`, () =>
-      octokit.rest.git.createCommit({ owner, repo, message: req.commitMessage, tree: tree.data.sha, parents: [base], author: req.author, committer: req.author }),
+      octokit.rest.git.createCommit({
+        owner,
+        repo,
+        message: req.commitMessage,
+        tree: tree.data.sha,
+        parents: [base],
+        author: req.author,
+        committer: req.author,
+      }),
     );
     const sha = commit.data.sha;
-    await call(`move ${req.headBranch} to ${sha}`, () => octokit.rest.git.updateRef({ owner, repo, ref: `heads/${req.headBranch}`, sha, force: true }));
+    await call(`move ${req.headBranch} to ${sha}`, () =>
+      octokit.rest.git.updateRef({ owner, repo, ref: `heads/${req.headBranch}`, sha, force: true }),
+    );
     return sha;
   }
 
@@ -128,19 +186,29 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
     const missing = [...new Set(reviewers)].filter((r) => !already.has(r));
     if (missing.length === 0) return;
     const request = (logins: string[]) =>
-      octokit.rest.pulls.requestReviewers({ owner: r.owner, repo: r.repo, pull_number: pr.number, reviewers: logins });
+      octokit.rest.pulls.requestReviewers({
+        owner: r.owner,
+        repo: r.repo,
+        pull_number: pr.number,
+        reviewers: logins,
+      });
     try {
       await request(missing);
     } catch (err) {
-      if (httpStatus(err) !== 422) return call(`request reviewers on #${pr.number}`, () => Promise.reject(err));
+      if (httpStatus(err) !== 422)
+        return call(`request reviewers on #${pr.number}`, () => Promise.reject(err));
       // GitHub rejects the whole list for one bad login: ask one by one so the valid ones still get asked.
       for (const login of missing) {
         try {
           if (missing.length > 1) await request([login]);
           else throw err;
         } catch (one) {
-          if (httpStatus(one) !== 422) return call(`request reviewers on #${pr.number}`, () => Promise.reject(one));
-          logger.warn({ pr: pr.number, reviewer: login, reason: githubMessage(one) }, 'reviewer could not be requested');
+          if (httpStatus(one) !== 422)
+            return call(`request reviewers on #${pr.number}`, () => Promise.reject(one));
+          logger.warn(
+            { pr: pr.number, reviewer: login, reason: githubMessage(one) },
+            'reviewer could not be requested',
+          );
         }
       }
     }
@@ -153,7 +221,11 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
       // Read at the head commit, not the branch name, so content and commitSha belong together.
       const commitSha = await branchHead(ref, ref.branch, operation);
       const file = await fileAt(ref, commitSha, operation);
-      if (file === undefined) throw new RewindError('github_not_found', `GitHub ${operation} failed: ${ref.path} does not exist at ${ref.branch} (${commitSha})`);
+      if (file === undefined)
+        throw new RewindError(
+          'github_not_found',
+          `GitHub ${operation} failed: ${ref.path} does not exist at ${ref.branch} (${commitSha})`,
+        );
       return { ...file, commitSha };
     },
 
@@ -162,10 +234,18 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
     },
 
     async findOpenPullRequest(r: RepoRef, headPrefix: string): Promise<PullRequest | null> {
-      const pages = octokit.paginate.iterator(octokit.rest.pulls.list, { owner: r.owner, repo: r.repo, state: 'open', per_page: 100 });
+      const pages = octokit.paginate.iterator(octokit.rest.pulls.list, {
+        owner: r.owner,
+        repo: r.repo,
+        state: 'open',
+        per_page: 100,
+      });
       try {
         for await (const page of pages) {
-          const hit = (page.data as PullLike[]).find((p) => p.head.ref.startsWith(headPrefix) && sameRepo(p, r) && labelNames(p).includes(REWIND_LABEL));
+          const hit = (page.data as PullLike[]).find(
+            (p) =>
+              p.head.ref.startsWith(headPrefix) && sameRepo(p, r) && labelNames(p).includes(REWIND_LABEL),
+          );
           if (hit !== undefined) return toPullRequest(hit);
         }
       } catch (err) {
@@ -179,9 +259,15 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
       const branchOp = `create branch ${req.headBranch} in ${owner}/${repo}`;
       let created = true;
       try {
-        await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${req.headBranch}`, sha: req.base.commitSha });
+        await octokit.rest.git.createRef({
+          owner,
+          repo,
+          ref: `refs/heads/${req.headBranch}`,
+          sha: req.base.commitSha,
+        });
       } catch (err) {
-        if (!(httpStatus(err) === 422 && /already exists/i.test(githubMessage(err)))) await call(branchOp, () => Promise.reject(err));
+        if (!(httpStatus(err) === 422 && /already exists/i.test(githubMessage(err))))
+          await call(branchOp, () => Promise.reject(err));
         created = false;
       }
       let pull: PullLike | undefined;
@@ -216,7 +302,9 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
       const missingLabels = wanted.filter((l) => !have.has(l));
       if (missingLabels.length > 0) {
         const number = pull.number;
-        await call(`label #${number}`, () => octokit.rest.issues.addLabels({ owner, repo, issue_number: number, labels: missingLabels }));
+        await call(`label #${number}`, () =>
+          octokit.rest.issues.addLabels({ owner, repo, issue_number: number, labels: missingLabels }),
+        );
       }
       await ensureReviewers(req.file, pull, req.reviewers);
       return toPullRequest(pull, headSha ?? pull.head.sha);
@@ -242,16 +330,25 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
 
     async closePullRequest(r: RepoRef, number: number, comment: string): Promise<void> {
       const { owner, repo } = r;
-      const pr = (await call(`read #${number} of ${owner}/${repo}`, () => octokit.rest.pulls.get({ owner, repo, pull_number: number }))).data as PullLike;
+      const pr = (
+        await call(`read #${number} of ${owner}/${repo}`, () =>
+          octokit.rest.pulls.get({ owner, repo, pull_number: number }),
+        )
+      ).data as PullLike;
       if (pr.state === 'closed') return;
-      await call(`comment on #${number}`, () => octokit.rest.issues.createComment({ owner, repo, issue_number: number, body: comment }));
-      await call(`close #${number}`, () => octokit.rest.pulls.update({ owner, repo, pull_number: number, state: 'closed' }));
+      await call(`comment on #${number}`, () =>
+        octokit.rest.issues.createComment({ owner, repo, issue_number: number, body: comment }),
+      );
+      await call(`close #${number}`, () =>
+        octokit.rest.pulls.update({ owner, repo, pull_number: number, state: 'closed' }),
+      );
       if (!sameRepo(pr, r)) return;
       try {
         await octokit.rest.git.deleteRef({ owner, repo, ref: `heads/${pr.head.ref}` });
       } catch (err) {
         // Already gone (deleted by hand or by the repository's auto-delete): the goal is reached.
-        if (httpStatus(err) !== 422 && httpStatus(err) !== 404) await call(`delete branch ${pr.head.ref}`, () => Promise.reject(err));
+        if (httpStatus(err) !== 422 && httpStatus(err) !== 404)
+          await call(`delete branch ${pr.head.ref}`, () => Promise.reject(err));
       }
     },
   };

@@ -41,7 +41,9 @@ export async function buildApp(deps: AppDeps) {
     }
     return reply.code(status).send({ error: code, message });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
+  );
 
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/v1/')) return;
@@ -61,7 +63,11 @@ export async function buildApp(deps: AppDeps) {
 
   await app.register(swagger, {
     openapi: {
-      info: { title: 'rewind', description: 'Alert-driven rollbacks for GitOps', version: deps.version ?? '0.1.0' },
+      info: {
+        title: 'rewind',
+        description: 'Alert-driven rollbacks for GitOps',
+        version: deps.version ?? '0.1.0',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
@@ -72,7 +78,9 @@ export async function buildApp(deps: AppDeps) {
     const redis = await deps.checks.redis().catch(() => false);
     const policy = deps.checks.policy();
     const ready = redis && policy;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: { redis, policy } });
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not_ready', checks: { redis, policy } });
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     const body = await deps.metrics.registry.metrics();

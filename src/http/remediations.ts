@@ -12,7 +12,11 @@ export function remediationRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
           summary: 'Audit records, newest first',
           security: [{ bearer: [] }],
           querystring: ListQuerySchema,
-          response: { 200: Type.Object({ remediations: Type.Array(RemediationSchema) }), 401: ErrorSchema, 503: ErrorSchema },
+          response: {
+            200: Type.Object({ remediations: Type.Array(RemediationSchema) }),
+            401: ErrorSchema,
+            503: ErrorSchema,
+          },
         },
       },
       async (req) => {
@@ -35,7 +39,8 @@ export function remediationRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
       },
       async (req, reply) => {
         const rec = await deps.store.get(req.params.id);
-        if (!rec) return reply.code(404).send({ error: 'not_found', message: `no remediation ${req.params.id}` });
+        if (!rec)
+          return reply.code(404).send({ error: 'not_found', message: `no remediation ${req.params.id}` });
         return rec;
       },
     );

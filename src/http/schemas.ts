@@ -81,7 +81,10 @@ export const RemediationSchema = Type.Object({
     }),
     Type.Null(),
   ]),
-  pullRequest: Type.Union([Type.Object({ number: Type.Integer(), url: Type.String(), branch: Type.String() }), Type.Null()]),
+  pullRequest: Type.Union([
+    Type.Object({ number: Type.Integer(), url: Type.String(), branch: Type.String() }),
+    Type.Null(),
+  ]),
   reason: Type.Union([Type.String(), Type.Null()]),
   error: Type.Union([Type.String(), Type.Null()]),
   dryRun: Type.Boolean(),

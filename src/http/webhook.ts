@@ -22,7 +22,14 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
           summary: 'Alertmanager webhook (payload version 4)',
           security: [{ bearer: [] }],
           body: WebhookSchema,
-          response: { 202: WebhookAcceptedSchema, 400: ErrorSchema, 401: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema, 503: ErrorSchema },
+          response: {
+            202: WebhookAcceptedSchema,
+            400: ErrorSchema,
+            401: ErrorSchema,
+            413: ErrorSchema,
+            415: ErrorSchema,
+            503: ErrorSchema,
+          },
         },
       },
       async (req, reply) => {
@@ -43,15 +50,23 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
               });
               // A job that is still queued is (re-)added: a no-op when it exists, a repair when an
               // earlier delivery stored the record but died before enqueuing.
-              if (adm.state === 'queued') await deps.queue.enqueue({ kind: 'remediate', remediationId: adm.remediationId });
+              if (adm.state === 'queued')
+                await deps.queue.enqueue({ kind: 'remediate', remediationId: adm.remediationId });
               accepted.add(alert);
               remediations.set(adm.remediationId, group.target.name);
-              deps.metrics.alerts.inc({ status: 'firing', outcome: adm.outcome === 'seen_again' ? 'seen_again' : 'accepted' });
-              req.log.info({ remediationId: adm.remediationId, target: group.target.name, outcome: adm.outcome }, 'firing alert admitted');
+              deps.metrics.alerts.inc({
+                status: 'firing',
+                outcome: adm.outcome === 'seen_again' ? 'seen_again' : 'accepted',
+              });
+              req.log.info(
+                { remediationId: adm.remediationId, target: group.target.name, outcome: adm.outcome },
+                'firing alert admitted',
+              );
             }
           }
           for (const r of t.resolutions) {
-            const resolvedAt = r.alert.endsAt && !r.alert.endsAt.startsWith('0001') ? r.alert.endsAt : now.toISOString();
+            const resolvedAt =
+              r.alert.endsAt && !r.alert.endsAt.startsWith('0001') ? r.alert.endsAt : now.toISOString();
             const adm = await deps.store.admitResolved({ target: r.target.name, alert: r.alert, resolvedAt });
             if (!adm) continue;
             accepted.add(r.alert);

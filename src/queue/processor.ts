@@ -45,7 +45,13 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     rec: RemediationRecord,
     target: Target | undefined,
     state: RemediationState,
-    extra: { decision?: Decision; reason?: string; error?: string; pr?: PullRequest | null; notify?: NotifyKind },
+    extra: {
+      decision?: Decision;
+      reason?: string;
+      error?: string;
+      pr?: PullRequest | null;
+      notify?: NotifyKind;
+    },
   ) {
     const now = clock.now();
     await store.update(
@@ -71,7 +77,8 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       // Read after the terminal write: a resolution admitted before it is seen here, one admitted
       // after it finds the terminal state itself. Both may act; claimResolution lets one through.
       const resolvedAt = (await store.get(rec.id))?.steps.resolved;
-      if (resolvedAt) await deps.enqueue({ kind: 'resolve', remediationId: rec.id, resolvedAt, after: 'remediation' });
+      if (resolvedAt)
+        await deps.enqueue({ kind: 'resolve', remediationId: rec.id, resolvedAt, after: 'remediation' });
     }
   }
 
@@ -130,20 +137,32 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     await store.update(rec.id, { change, decision, steps: { decided: now.toISOString() } }, now);
     rec.change = change;
     rec.decision = decision;
-    log.info({ change, allow: decision.allow, mode: decision.mode, reasons: decision.reasons }, 'policy decided');
+    log.info(
+      { change, allow: decision.allow, mode: decision.mode, reasons: decision.reasons },
+      'policy decided',
+    );
 
     if (!d.analysis.candidate) {
       return finish(rec, target, 'noop', { decision, reason: d.analysis.reason ?? 'no rollback candidate' });
     }
     if (!decision.allow || !plan) {
-      return finish(rec, target, 'denied', { decision, reason: decision.reasons.join('; '), notify: 'denied' });
+      return finish(rec, target, 'denied', {
+        decision,
+        reason: decision.reasons.join('; '),
+        notify: 'denied',
+      });
     }
-    if (deps.dryRun) return finish(rec, target, 'planned', { decision, reason: 'dry run: nothing written to Git' });
+    if (deps.dryRun)
+      return finish(rec, target, 'planned', { decision, reason: 'dry run: nothing written to Git' });
 
     const ref = fileRef(target);
     if (openPr && openPr.headBranch !== plan.headBranch) {
       // One open rewind PR per target: a second one would race the first for the same file.
-      await store.update(rec.id, { pullRequest: { number: openPr.number, url: openPr.htmlUrl, branch: openPr.headBranch } }, now);
+      await store.update(
+        rec.id,
+        { pullRequest: { number: openPr.number, url: openPr.htmlUrl, branch: openPr.headBranch } },
+        now,
+      );
       return finish(rec, target, 'pr_opened', {
         decision,
         pr: openPr,
@@ -168,11 +187,15 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     const opened = clock.now();
     await store.update(
       rec.id,
-      { pullRequest: { number: pr.number, url: pr.htmlUrl, branch: pr.headBranch }, steps: { pr_proposed: opened.toISOString() } },
+      {
+        pullRequest: { number: pr.number, url: pr.htmlUrl, branch: pr.headBranch },
+        steps: { pr_proposed: opened.toISOString() },
+      },
       opened,
     );
     await store.recordRollback(target.name, rec.id, opened);
-    if (decision.mode !== 'merge') return finish(rec, target, 'pr_opened', { decision, pr, notify: 'pr_opened' });
+    if (decision.mode !== 'merge')
+      return finish(rec, target, 'pr_opened', { decision, pr, notify: 'pr_opened' });
     try {
       await deps.repo.mergePullRequest({
         repo: ref,
@@ -199,14 +222,21 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
       if (!target) throw new RewindError('config_invalid', `target "${rec.target}" is no longer configured`);
       if (rec.steps.resolved) {
         // Alertmanager says the incident is over: a rollback now would only add risk.
-        return await finish(rec, target, 'noop', { reason: `every alert resolved (at ${rec.steps.resolved}) before the rollback started` });
+        return await finish(rec, target, 'noop', {
+          reason: `every alert resolved (at ${rec.steps.resolved}) before the rollback started`,
+        });
       }
-      await store.update(id, { state: 'processing', steps: { processing: clock.now().toISOString() } }, clock.now());
+      await store.update(
+        id,
+        { state: 'processing', steps: { processing: clock.now().toISOString() } },
+        clock.now(),
+      );
       for (let i = 1; ; i++) {
         try {
           return await remediateOnce(rec, target, log);
         } catch (err) {
-          if (!(err instanceof RewindError && err.code === 'github_conflict') || i >= CONFLICT_ATTEMPTS) throw err;
+          if (!(err instanceof RewindError && err.code === 'github_conflict') || i >= CONFLICT_ATTEMPTS)
+            throw err;
           log.info({ attempt: i, err: err.message }, 'file changed under us; re-reading');
         }
       }
@@ -233,7 +263,14 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     } catch (err) {
       await store.releaseResolution(id);
       if (!isRetryable(err) || attempt.last) {
-        await store.update(id, { error: `resolution: ${errorMessage(err)}`, steps: { resolution_failed: clock.now().toISOString() } }, clock.now());
+        await store.update(
+          id,
+          {
+            error: `resolution: ${errorMessage(err)}`,
+            steps: { resolution_failed: clock.now().toISOString() },
+          },
+          clock.now(),
+        );
       }
       throw err;
     }
@@ -244,7 +281,9 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     const log = deps.logger.child({ remediationId: rec.id, target: rec.target });
     const now = clock.now();
     if (rec.state === 'merged') {
-      const start = Math.min(...rec.alerts.map((a) => Date.parse(a.startsAt)).filter((t) => !Number.isNaN(t)));
+      const start = Math.min(
+        ...rec.alerts.map((a) => Date.parse(a.startsAt)).filter((t) => !Number.isNaN(t)),
+      );
       const ttr = Math.max(0, (Date.parse(resolvedAt) - start) / 1000);
       if (Number.isFinite(ttr)) {
         metrics.timeToRecovery.observe(ttr);
@@ -271,4 +310,3 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     return resolve(data.remediationId, data.resolvedAt, attempt);
   };
 }
-

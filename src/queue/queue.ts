@@ -44,7 +44,10 @@ export interface RemediationQueue {
   queue: Queue<JobData>;
 }
 
-export function createRemediationQueue(opts: { connection: Redis | ConnectionOptions; prefix: string }): RemediationQueue {
+export function createRemediationQueue(opts: {
+  connection: Redis | ConnectionOptions;
+  prefix: string;
+}): RemediationQueue {
   const queue = new Queue<JobData>(QUEUE_NAME, {
     connection: opts.connection,
     prefix: bullPrefix(opts.prefix),
@@ -60,7 +63,15 @@ export function createRemediationQueue(opts: { connection: Redis | ConnectionOpt
       await queue.add(data.kind, data, { jobId: jobId(data) });
     },
     async counts() {
-      return queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children');
+      return queue.getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'failed',
+        'completed',
+        'prioritized',
+        'waiting-children',
+      );
     },
     close: () => queue.close(),
   };

@@ -49,7 +49,10 @@ export interface Decided {
 }
 
 /** Read Git, find the candidate, ask the policy and build the change. Writes nothing. */
-export async function decide(deps: { repo: GitOpsRepository; policy: PolicyEngine }, p: DecideInput): Promise<Decided> {
+export async function decide(
+  deps: { repo: GitOpsRepository; policy: PolicyEngine },
+  p: DecideInput,
+): Promise<Decided> {
   const { target } = p;
   const ref = fileRef(target);
   const lead = leadAlert(p.alerts);

@@ -26,11 +26,23 @@ describe('rewind plan --alert FILE', () => {
   after(async () => gh.close());
 
   test('prints the target, the candidate and the full decision, and writes nothing', async () => {
-    const { stdout } = await run(process.execPath, ['bin/rewind.js', 'plan', '--alert', join(dir, 'alert.json'), '--config', join(dir, 'rewind.yaml')], {
-      env: { PATH: process.env.PATH, GITHUB_API_URL: gh.url, GITHUB_TOKEN: 'test-token', REDIS_URL: 'redis://127.0.0.1:1' },
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ['bin/rewind.js', 'plan', '--alert', join(dir, 'alert.json'), '--config', join(dir, 'rewind.yaml')],
+      {
+        env: {
+          PATH: process.env.PATH,
+          GITHUB_API_URL: gh.url,
+          GITHUB_TOKEN: 'test-token',
+          REDIS_URL: 'redis://127.0.0.1:1',
+        },
+      },
+    );
     assert.match(stdout, /1 alert\(s\), 1 target\(s\) firing, 0 resolution\(s\), 0 ignored/);
-    assert.match(stdout, /== checkout-prod \(acme\/gitops:main\/apps\/checkout\/overlays\/prod\/kustomization\.yaml\)/);
+    assert.match(
+      stdout,
+      /== checkout-prod \(acme\/gitops:main\/apps\/checkout\/overlays\/prod\/kustomization\.yaml\)/,
+    );
     assert.match(stdout, /current: {3}v1\.2\.0 \(since [0-9a-f]{7}, 2026-11-20T00:00:00Z\)/);
     assert.match(stdout, /candidate: v1\.1\.0 \([0-9a-f]{7}\)/);
     // a critical alert, but the release is six days old: review required
@@ -44,9 +56,13 @@ describe('rewind plan --alert FILE', () => {
   test('a file that is not an Alertmanager payload is a clear error', async () => {
     writeFileSync(join(dir, 'bad.json'), '{"alerts": "no"}');
     await assert.rejects(
-      run(process.execPath, ['bin/rewind.js', 'plan', '--alert', join(dir, 'bad.json'), '--config', join(dir, 'rewind.yaml')], {
-        env: { PATH: process.env.PATH, GITHUB_API_URL: gh.url },
-      }),
+      run(
+        process.execPath,
+        ['bin/rewind.js', 'plan', '--alert', join(dir, 'bad.json'), '--config', join(dir, 'rewind.yaml')],
+        {
+          env: { PATH: process.env.PATH, GITHUB_API_URL: gh.url },
+        },
+      ),
       (err: { code: number; stderr: string }) => {
         assert.equal(err.code, 78);
         assert.match(err.stderr, /bad\.json: not an Alertmanager v4 payload: \/alerts/);

@@ -70,38 +70,81 @@ describe('config', () => {
       f(d);
       return JSON.stringify(d);
     };
-    assert.equal(configError(variant((d) => delete (d as Record<string, unknown>).targets)), 'cfg.yaml: targets: is required');
-    assert.match(configError(variant((d) => (d.targets[0]!.name = 'Checkout_Prod'))), /^cfg\.yaml: targets\[0\]\.name: must match pattern/);
-    assert.equal(configError(variant((d) => d.targets.push({ ...d.targets[0] }))), 'cfg.yaml: targets[1].name: duplicate target name "checkout-prod"');
-    assert.match(configError(variant((d) => (d.targets[0]!.match = { service: '~(unclosed' }))), /^cfg\.yaml: targets\[0\]\.match\.service: invalid regex/);
-    assert.equal(configError(variant((d) => (d.targets[0]!.imag = 'x'))), 'cfg.yaml: targets[0].imag: unknown field');
-    assert.match(configError(variant((d) => (d.targets[0]!.repo = 'not-a-repo'))), /^cfg\.yaml: targets\[0\]\.repo: must match pattern/);
-    assert.equal(configError(variant((d) => (d.targets = []))), 'cfg.yaml: targets: must not have fewer than 1 items');
+    assert.equal(
+      configError(variant((d) => delete (d as Record<string, unknown>).targets)),
+      'cfg.yaml: targets: is required',
+    );
+    assert.match(
+      configError(variant((d) => (d.targets[0]!.name = 'Checkout_Prod'))),
+      /^cfg\.yaml: targets\[0\]\.name: must match pattern/,
+    );
+    assert.equal(
+      configError(variant((d) => d.targets.push({ ...d.targets[0] }))),
+      'cfg.yaml: targets[1].name: duplicate target name "checkout-prod"',
+    );
+    assert.match(
+      configError(variant((d) => (d.targets[0]!.match = { service: '~(unclosed' }))),
+      /^cfg\.yaml: targets\[0\]\.match\.service: invalid regex/,
+    );
+    assert.equal(
+      configError(variant((d) => (d.targets[0]!.imag = 'x'))),
+      'cfg.yaml: targets[0].imag: unknown field',
+    );
+    assert.match(
+      configError(variant((d) => (d.targets[0]!.repo = 'not-a-repo'))),
+      /^cfg\.yaml: targets\[0\]\.repo: must match pattern/,
+    );
+    assert.equal(
+      configError(variant((d) => (d.targets = []))),
+      'cfg.yaml: targets: must not have fewer than 1 items',
+    );
     assert.equal(
       configError(variant((d) => ((d.github as Record<string, unknown>).token = 'ghp_x'))),
       'cfg.yaml: github.token: secrets are not read from the config file; set them in the environment',
     );
     assert.match(configError('targets: [\n  - name: x\n'), /^cfg\.yaml: \(root\): not valid YAML/);
-    assert.equal(configError(EXAMPLE, { PORT: 'eighty' }), 'environment: PORT: "eighty" is not a port number');
-    assert.equal(configError(EXAMPLE, { REWIND_DRY_RUN: 'maybe' }), 'environment: REWIND_DRY_RUN: "maybe" is not true or false');
-    assert.match(configError(EXAMPLE, { GITHUB_APP_ID: '1' }), /GitHub App auth needs GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY_FILE and GITHUB_APP_INSTALLATION_ID/);
+    assert.equal(
+      configError(EXAMPLE, { PORT: 'eighty' }),
+      'environment: PORT: "eighty" is not a port number',
+    );
+    assert.equal(
+      configError(EXAMPLE, { REWIND_DRY_RUN: 'maybe' }),
+      'environment: REWIND_DRY_RUN: "maybe" is not true or false',
+    );
+    assert.match(
+      configError(EXAMPLE, { GITHUB_APP_ID: '1' }),
+      /GitHub App auth needs GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY_FILE and GITHUB_APP_INSTALLATION_ID/,
+    );
   });
 
   test('a missing file says which file and how to choose another', () => {
-    assert.throws(() => loadConfig({}, 'nope/rewind.yaml'), /nope\/rewind\.yaml: file not found \(set REWIND_CONFIG or --config\)/);
+    assert.throws(
+      () => loadConfig({}, 'nope/rewind.yaml'),
+      /nope\/rewind\.yaml: file not found \(set REWIND_CONFIG or --config\)/,
+    );
   });
 
   test('rewind check-config exits 0 on the example and 78 with a precise message on a bad file', () => {
-    const ok = spawnSync(process.execPath, ['bin/rewind.js', 'check-config'], { encoding: 'utf8', env: { ...process.env, REWIND_CONFIG: 'config/rewind.yaml' } });
+    const ok = spawnSync(process.execPath, ['bin/rewind.js', 'check-config'], {
+      encoding: 'utf8',
+      env: { ...process.env, REWIND_CONFIG: 'config/rewind.yaml' },
+    });
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /config\/rewind\.yaml: ok \(1 target: checkout-prod\)/);
 
     const dir = mkdtempSync(join(tmpdir(), 'rewind-cfg-'));
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, EXAMPLE.replace('environment: prod', 'environment: PROD!'));
-    const res = spawnSync(process.execPath, ['bin/rewind.js', 'check-config', '--config', bad], { encoding: 'utf8' });
+    const res = spawnSync(process.execPath, ['bin/rewind.js', 'check-config', '--config', bad], {
+      encoding: 'utf8',
+    });
     assert.equal(res.status, 78);
-    assert.match(res.stderr, new RegExp(`rewind: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: targets\\[0\\]\\.environment: must match pattern`));
+    assert.match(
+      res.stderr,
+      new RegExp(
+        `rewind: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: targets\\[0\\]\\.environment: must match pattern`,
+      ),
+    );
   });
 
   test('serve refuses to start without a webhook token, before touching anything', () => {

@@ -23,9 +23,19 @@ function plan(lead: Alert) {
     target,
     lead,
     alertCount: 1,
-    current: { version: { tag: 'v1.2.0' }, commit: 'a'.repeat(40), committedAt: '2026-11-26T09:00:00Z', isRollback: false },
+    current: {
+      version: { tag: 'v1.2.0' },
+      commit: 'a'.repeat(40),
+      committedAt: '2026-11-26T09:00:00Z',
+      isRollback: false,
+    },
     candidate: { to: { tag: 'v1.1.0' }, toCommit: '3f2a1bc'.padEnd(40, '0') },
-    decision: { allow: true, mode: 'merge', reasons: ['critical alert on a release younger than 24h'], labels: ['rewind:merge'] },
+    decision: {
+      allow: true,
+      mode: 'merge',
+      reasons: ['critical alert on a release younger than 24h'],
+      labels: ['rewind:merge'],
+    },
     content: 'x',
   });
 }

@@ -33,7 +33,12 @@ function history(revs: Rev[]): AsyncIterable<FileCommit> & { yielded: number; cl
       try {
         for (const [i, r] of revs.entries()) {
           state.yielded += 1;
-          yield { sha: `c${i}`, message: r.message ?? `change ${i}`, committedAt: `2026-11-${String(26 - i).padStart(2, '0')}T10:00:00Z`, content: content(r) };
+          yield {
+            sha: `c${i}`,
+            message: r.message ?? `change ${i}`,
+            committedAt: `2026-11-${String(26 - i).padStart(2, '0')}T10:00:00Z`,
+            content: content(r),
+          };
         }
       } finally {
         state.closed = true;
@@ -50,13 +55,22 @@ describe('analyzeHistory', () => {
     const h = history([{ app: 'v1' }]);
     const a = await analyzeHistory(h, versionOf, tag('v1'), { image: 'registry/app' });
     assert.equal(a.candidate, null);
-    assert.deepEqual(a.current, { version: tag('v1'), commit: 'c0', committedAt: '2026-11-26T10:00:00Z', isRollback: false });
+    assert.deepEqual(a.current, {
+      version: tag('v1'),
+      commit: 'c0',
+      committedAt: '2026-11-26T10:00:00Z',
+      isRollback: false,
+    });
     assert.equal(a.reason, "no earlier version of registry/app in the file's history");
     assert.equal(a.commitsRead, 1);
   });
 
   it('only one tag ever: the current release is the oldest commit, no candidate', async () => {
-    const a = await analyzeHistory(history([{ app: 'v1', sidecar: 's3' }, { app: 'v1', sidecar: 's2' }, { app: 'v1' }]), versionOf, tag('v1'));
+    const a = await analyzeHistory(
+      history([{ app: 'v1', sidecar: 's3' }, { app: 'v1', sidecar: 's2' }, { app: 'v1' }]),
+      versionOf,
+      tag('v1'),
+    );
     assert.equal(a.current.commit, 'c2');
     assert.equal(a.candidate, null);
     assert.match(a.reason ?? '', /no earlier version/);
@@ -73,13 +87,26 @@ describe('analyzeHistory', () => {
   });
 
   it("another image's change in the same file is not a new version", async () => {
-    const a = await analyzeHistory(history([{ app: 'v2', sidecar: 's9' }, { app: 'v2', sidecar: 's8' }, { app: 'v1', sidecar: 's8' }]), versionOf, tag('v2'));
+    const a = await analyzeHistory(
+      history([
+        { app: 'v2', sidecar: 's9' },
+        { app: 'v2', sidecar: 's8' },
+        { app: 'v1', sidecar: 's8' },
+      ]),
+      versionOf,
+      tag('v2'),
+    );
     assert.equal(a.current.commit, 'c1', 'v2 came in with c1, not with the sidecar bump in c0');
     assert.deepEqual(a.candidate, { to: tag('v1'), toCommit: 'c2' });
   });
 
   it('current introduced by a rollback: isRollback, and the rolled-back-from tag is skipped', async () => {
-    const h = history([{ app: 'v1.1.0', message: rollbackMsg('v1.2.0', 'v1.1.0') }, { app: 'v1.2.0' }, { app: 'v1.1.0' }, { app: 'v1.0.0' }]);
+    const h = history([
+      { app: 'v1.1.0', message: rollbackMsg('v1.2.0', 'v1.1.0') },
+      { app: 'v1.2.0' },
+      { app: 'v1.1.0' },
+      { app: 'v1.0.0' },
+    ]);
     const a = await analyzeHistory(h, versionOf, tag('v1.1.0'));
     assert.equal(a.current.isRollback, true);
     assert.equal(a.current.commit, 'c0');
@@ -87,7 +114,12 @@ describe('analyzeHistory', () => {
   });
 
   it('a tag that reappears after a rollback is current again; the version before it is the candidate', async () => {
-    const h = history([{ app: 'v1.2.0' }, { app: 'v1.1.0', message: rollbackMsg('v1.2.0', 'v1.1.0') }, { app: 'v1.2.0' }, { app: 'v1.1.0' }]);
+    const h = history([
+      { app: 'v1.2.0' },
+      { app: 'v1.1.0', message: rollbackMsg('v1.2.0', 'v1.1.0') },
+      { app: 'v1.2.0' },
+      { app: 'v1.1.0' },
+    ]);
     const a = await analyzeHistory(h, versionOf, tag('v1.2.0'));
     assert.equal(a.current.isRollback, false);
     assert.equal(a.current.commit, 'c0');
@@ -104,7 +136,13 @@ describe('analyzeHistory', () => {
     const a = await analyzeHistory(h, versionOf, tag('v1.4.0'));
     assert.deepEqual(a.candidate, { to: tag('v1.2.0'), toCommit: 'c1' });
 
-    const h2 = history([{ app: 'v1.5.0' }, { app: 'v1.3.0' }, { app: 'v1.2.0', message: rollbackMsg('v1.3.0', 'v1.2.0') }, { app: 'v1.3.0' }, { app: 'v1.1.0' }]);
+    const h2 = history([
+      { app: 'v1.5.0' },
+      { app: 'v1.3.0' },
+      { app: 'v1.2.0', message: rollbackMsg('v1.3.0', 'v1.2.0') },
+      { app: 'v1.3.0' },
+      { app: 'v1.1.0' },
+    ]);
     const a2 = await analyzeHistory(h2, versionOf, tag('v1.5.0'));
     // v1.3.0 at c1 is read before the trailer that condemns it (c2): a re-release of it stays a candidate,
     // because rewind only knows what it has read, newest first.
@@ -134,26 +172,40 @@ describe('analyzeHistory', () => {
     assert.equal(a.current.isRollback, true);
     assert.deepEqual(a.candidate, { to: { digest: d1 }, toCommit: 'c3' });
 
-    const b = await analyzeHistory(history([{ app: `v1@${d2}` }, { app: `v1@${d1}` }]), versionOf, { tag: 'v1', digest: d2 });
-    assert.deepEqual(b.candidate, { to: { tag: 'v1', digest: d1 }, toCommit: 'c1' }, 'same tag, new digest: a different version');
+    const b = await analyzeHistory(history([{ app: `v1@${d2}` }, { app: `v1@${d1}` }]), versionOf, {
+      tag: 'v1',
+      digest: d2,
+    });
+    assert.deepEqual(
+      b.candidate,
+      { to: { tag: 'v1', digest: d1 }, toCommit: 'c1' },
+      'same tag, new digest: a different version',
+    );
   });
 
   it('stops at the commit where the image (or the file) is absent: the beginning of its history', async () => {
     const absent = await analyzeHistory(history([{ app: 'v2' }, {}, { app: 'v1' }]), versionOf, tag('v2'));
     assert.equal(absent.candidate, null);
     assert.equal(absent.commitsRead, 2);
-    const deleted = await analyzeHistory(history([{ app: 'v2' }, { deleted: true }, { app: 'v1' }]), versionOf, tag('v2'));
+    const deleted = await analyzeHistory(
+      history([{ app: 'v2' }, { deleted: true }, { app: 'v1' }]),
+      versionOf,
+      tag('v2'),
+    );
     assert.equal(deleted.candidate, null);
     assert.equal(deleted.current.commit, 'c0');
   });
 
   it('a history that does not start at the current version is a retryable conflict (the file moved)', async () => {
-    await assert.rejects(analyzeHistory(history([{ app: 'v3' }, { app: 'v2' }]), versionOf, tag('v2')), (e: unknown) => {
-      assert.ok(e instanceof RewindError);
-      assert.equal(e.code, 'github_conflict');
-      assert.equal(e.retryable, true);
-      return true;
-    });
+    await assert.rejects(
+      analyzeHistory(history([{ app: 'v3' }, { app: 'v2' }]), versionOf, tag('v2')),
+      (e: unknown) => {
+        assert.ok(e instanceof RewindError);
+        assert.equal(e.code, 'github_conflict');
+        assert.equal(e.retryable, true);
+        return true;
+      },
+    );
     await assert.rejects(analyzeHistory(history([]), versionOf, tag('v2')), RewindError);
   });
 
@@ -162,7 +214,12 @@ describe('analyzeHistory', () => {
     async function* endless(): AsyncGenerator<FileCommit> {
       for (;;) {
         produced += 1;
-        yield { sha: `c${produced}`, message: 'm', committedAt: 't', content: `app=${produced < 50 ? 'v2' : 'v1'}\n` };
+        yield {
+          sha: `c${produced}`,
+          message: 'm',
+          committedAt: 't',
+          content: `app=${produced < 50 ? 'v2' : 'v1'}\n`,
+        };
       }
     }
     const a = await analyzeHistory(endless(), versionOf, tag('v2'));
@@ -173,12 +230,20 @@ describe('analyzeHistory', () => {
 
 describe('parseTrailers', () => {
   it('reads the last paragraph, canonicalizing keys', () => {
-    const t = parseTrailers('fix: x\n\nbody line\n\nRewind-Remediation: abc\nrewind-rolled-back-from: v1.2.0\nCo-authored-by: A <a@x>\n');
-    assert.deepEqual(t, { 'Rewind-Remediation': ['abc'], 'Rewind-Rolled-Back-From': ['v1.2.0'], 'Co-Authored-By': ['A <a@x>'] });
+    const t = parseTrailers(
+      'fix: x\n\nbody line\n\nRewind-Remediation: abc\nrewind-rolled-back-from: v1.2.0\nCo-authored-by: A <a@x>\n',
+    );
+    assert.deepEqual(t, {
+      'Rewind-Remediation': ['abc'],
+      'Rewind-Rolled-Back-From': ['v1.2.0'],
+      'Co-Authored-By': ['A <a@x>'],
+    });
   });
 
   it('repeated keys, CRLF and continuation lines', () => {
-    const t = parseTrailers('subject\r\n\r\nRewind-Rolled-Back-From: v1\r\nRewind-Rolled-Back-From: v2\r\nNote: a\r\n  b\r\n');
+    const t = parseTrailers(
+      'subject\r\n\r\nRewind-Rolled-Back-From: v1\r\nRewind-Rolled-Back-From: v2\r\nNote: a\r\n  b\r\n',
+    );
     assert.deepEqual(t, { 'Rewind-Rolled-Back-From': ['v1', 'v2'], Note: ['a b'] });
   });
 

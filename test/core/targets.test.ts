@@ -5,7 +5,11 @@ import { buildTargetIndex, compileMatcher } from '../../src/core/targets.ts';
 import type { Alert } from '../../src/core/types.ts';
 import { sampleTarget } from '../support/fixtures.ts';
 
-const a = (labels: Record<string, string>, status: Alert['status'] = 'firing', fingerprint = '01'): Alert => ({
+const a = (
+  labels: Record<string, string>,
+  status: Alert['status'] = 'firing',
+  fingerprint = '01',
+): Alert => ({
   status,
   labels,
   annotations: {},
@@ -32,14 +36,25 @@ describe('target matching', () => {
       sampleTarget('api', { match: { service: 'api' } }),
     ]);
     const t = triage(
-      [a({ service: 'checkout' }, 'firing', '1'), a({ service: 'checkout' }, 'firing', '2'), a({ service: 'api' }, 'resolved'), a({ service: 'db' })],
+      [
+        a({ service: 'checkout' }, 'firing', '1'),
+        a({ service: 'checkout' }, 'firing', '2'),
+        a({ service: 'api' }, 'resolved'),
+        a({ service: 'db' }),
+      ],
       idx,
     );
     assert.equal(t.received, 4);
     assert.equal(t.ignored, 1);
     assert.equal(t.targetsFiring, 1);
-    assert.deepEqual(t.firing.map((g) => [g.target.name, g.alerts.length]), [['checkout', 2]]);
-    assert.deepEqual(t.resolutions.map((r) => r.target.name), ['api']);
+    assert.deepEqual(
+      t.firing.map((g) => [g.target.name, g.alerts.length]),
+      [['checkout', 2]],
+    );
+    assert.deepEqual(
+      t.resolutions.map((r) => r.target.name),
+      ['api'],
+    );
   });
 
   test('the lead alert is the most severe, then the earliest', () => {

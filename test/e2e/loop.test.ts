@@ -40,7 +40,10 @@ describe('alert → pull request, end to end (emulator, real Redis, compiled pol
     const rec = await stack.settled(id);
     assert.equal(rec.state, 'merged', `${rec.reason ?? ''} ${rec.error ?? ''}`);
     assert.equal(rec.decision?.mode, 'merge');
-    assert.deepEqual(rec.change && { from: rec.change.from, to: rec.change.to }, { from: 'v1.2.0', to: 'v1.1.0' });
+    assert.deepEqual(rec.change && { from: rec.change.from, to: rec.change.to }, {
+      from: 'v1.2.0',
+      to: 'v1.1.0',
+    });
 
     const afterFile = gh.getFile('acme', 'gitops', 'main', SAMPLE_PATH) ?? '';
     assert.equal(afterFile, kustomization('v1.1.0'));
@@ -54,7 +57,10 @@ describe('alert → pull request, end to end (emulator, real Redis, compiled pol
     assert.match(head.message, /^fix\(prod\): roll back checkout-prod to v1\.1\.0/);
     assert.match(head.message, /- Alert: HarnessSingle \(critical\) firing since 2026-11-26T00:32:08\.699Z/);
     assert.match(head.message, /- From: registry\.example\.com\/acme\/checkout:v1\.2\.0/);
-    assert.match(head.message, /- To: registry\.example\.com\/acme\/checkout:v1\.1\.0 \(deployed in [0-9a-f]{7}\)/);
+    assert.match(
+      head.message,
+      /- To: registry\.example\.com\/acme\/checkout:v1\.1\.0 \(deployed in [0-9a-f]{7}\)/,
+    );
     assert.match(head.message, new RegExp(`Rewind-Remediation: ${id}\\nRewind-Rolled-Back-From: v1\\.2\\.0`));
 
     const [pr] = gh.pulls('acme', 'gitops');
@@ -86,13 +92,19 @@ describe('alert → pull request, end to end (emulator, real Redis, compiled pol
     const open = gh.pulls('acme', 'gitops').filter((p) => p.state === 'open');
     assert.equal(open.length, 1);
     assert.equal(open[0]?.merged, false);
-    assert.equal(gh.getFile('acme', 'gitops', 'rewind/checkout-prod/v1.1.0', SAMPLE_PATH), kustomization('v1.1.0'));
+    assert.equal(
+      gh.getFile('acme', 'gitops', 'rewind/checkout-prod/v1.1.0', SAMPLE_PATH),
+      kustomization('v1.1.0'),
+    );
 
     const again = await post(stack.app, payload);
     assert.equal(again.json().remediations[0].id, id);
     const rec2 = await stack.runtime.store.get(id);
     assert.equal(rec2?.seenAgain, 1);
     assert.equal(gh.pulls('acme', 'gitops').length, 1);
-    assert.deepEqual(stack.events.map((e) => e.kind), ['pr_opened']);
+    assert.deepEqual(
+      stack.events.map((e) => e.kind),
+      ['pr_opened'],
+    );
   });
 });

@@ -209,7 +209,10 @@ describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', 
     });
     const rec = await settled(s, id);
     assert.equal(rec.state, 'noop');
-    assert.match(rec.reason ?? '', /^every alert resolved \(at 2026-11-26T00:32:\d\d\.\d+Z\) before the rollback started$/);
+    assert.match(
+      rec.reason ?? '',
+      /^every alert resolved \(at 2026-11-26T00:32:\d\d\.\d+Z\) before the rollback started$/,
+    );
     assert.equal(rec.pullRequest, null);
     assert.deepEqual(gh.pulls('acme', 'gitops'), []);
     assert.deepEqual(gh.branches('acme', 'gitops'), ['main']);
@@ -232,7 +235,7 @@ describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', 
     const id = await remediationId(s, payload('a-firing-single.json', 'warning'));
     const rec = await s.waitFor(id, 'closed');
     assert.ok(resolution);
-    assert.equal((await resolution as { statusCode: number }).statusCode, 202);
+    assert.equal(((await resolution) as { statusCode: number }).statusCode, 202);
     assert.equal(rec.pullRequest?.number, 1);
     const pulls = gh.pulls('acme', 'gitops');
     assert.equal(pulls.length, 1);

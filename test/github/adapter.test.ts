@@ -3,7 +3,12 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { RewindError } from '../../src/core/errors.ts';
 import { FILE, PATH, changeRequest, kustomization, startFixture, type Fixture } from './fixture.ts';
 
-async function rejectsWith(p: Promise<unknown>, code: string, retryable: boolean, message?: RegExp): Promise<RewindError> {
+async function rejectsWith(
+  p: Promise<unknown>,
+  code: string,
+  retryable: boolean,
+  message?: RegExp,
+): Promise<RewindError> {
   const err = await p.then(
     () => assert.fail('expected a rejection'),
     (e: unknown) => e,
@@ -55,7 +60,10 @@ describe('GitHub adapter against the emulator', () => {
     assert.deepEqual(pull?.requestedReviewers, ['octocat']);
     assert.equal(pull?.title, req.title);
     assert.equal(pull?.baseRef, 'main');
-    assert.match(f.emulator.diff('acme', 'gitops', pr.number), /^-    newTag: v1\.2\.0 # pinned by CI\n\+    newTag: v1\.1\.0 # pinned by CI$/m);
+    assert.match(
+      f.emulator.diff('acme', 'gitops', pr.number),
+      /^-    newTag: v1\.2\.0 # pinned by CI\n\+    newTag: v1\.1\.0 # pinned by CI$/m,
+    );
   });
 
   it('proposeChange again reuses the branch, commit and PR', async () => {
@@ -76,7 +84,14 @@ describe('GitHub adapter against the emulator', () => {
     f.emulator.beforeNext({
       method: 'PUT',
       pathPattern: '/contents/',
-      run: () => f.emulator.commit({ owner: 'acme', repo: 'gitops', branch: req.headBranch, message: 'someone else', files: { [PATH]: kustomization('v9') } }),
+      run: () =>
+        f.emulator.commit({
+          owner: 'acme',
+          repo: 'gitops',
+          branch: req.headBranch,
+          message: 'someone else',
+          files: { [PATH]: kustomization('v9') },
+        }),
     });
     await rejectsWith(f.repo.proposeChange(req), 'github_conflict', true, /does not match/);
   });
@@ -84,13 +99,23 @@ describe('GitHub adapter against the emulator', () => {
   it('a 422 building the tree of a stale branch is github_invalid naming the call; the branch and PR are untouched', async () => {
     const first = await f.repo.readFile(FILE);
     const opened = await f.repo.proposeChange(changeRequest(first));
-    f.emulator.commit({ owner: 'acme', repo: 'gitops', branch: 'main', message: 'scale checkout', files: { [PATH]: kustomization('v1.2.0', 4) } });
+    f.emulator.commit({
+      owner: 'acme',
+      repo: 'gitops',
+      branch: 'main',
+      message: 'scale checkout',
+      files: { [PATH]: kustomization('v1.2.0', 4) },
+    });
     const req = changeRequest(await f.repo.readFile(FILE));
     f.emulator.failNext({
       method: 'POST',
       pathPattern: '/git/trees',
       status: 422,
-      body: { message: 'base_tree is not a valid tree oid', documentation_url: 'https://docs.github.com/rest/git/trees#create-a-tree', status: '422' },
+      body: {
+        message: 'base_tree is not a valid tree oid',
+        documentation_url: 'https://docs.github.com/rest/git/trees#create-a-tree',
+        status: '422',
+      },
     });
     await rejectsWith(
       f.repo.proposeChange(req),
@@ -100,7 +125,11 @@ describe('GitHub adapter against the emulator', () => {
         `^GitHub build the tree of ${PATH.replace(/\./g, '\\.')} for rewind/checkout-prod/v1\\.1\\.0 failed \\(POST /repos/acme/gitops/git/trees\\): 422 base_tree is not a valid tree oid$`,
       ),
     );
-    assert.equal(f.emulator.listCommits('acme', 'gitops', req.headBranch)[0]?.sha, opened.headSha, 'the branch did not move');
+    assert.equal(
+      f.emulator.listCommits('acme', 'gitops', req.headBranch)[0]?.sha,
+      opened.headSha,
+      'the branch did not move',
+    );
     assert.equal(f.emulator.pulls('acme', 'gitops')[0]?.state, 'open');
     assert.equal(f.emulator.requests.filter((r) => r.method === 'PATCH').length, 0);
   });
@@ -112,7 +141,12 @@ describe('GitHub adapter against the emulator', () => {
     } finally {
       await bad.close();
     }
-    await rejectsWith(f.repo.readFile({ ...FILE, path: 'nope.yaml' }), 'github_not_found', false, /nope\.yaml/);
+    await rejectsWith(
+      f.repo.readFile({ ...FILE, path: 'nope.yaml' }),
+      'github_not_found',
+      false,
+      /nope\.yaml/,
+    );
     await rejectsWith(f.repo.readFile({ ...FILE, branch: 'gone' }), 'github_not_found', false, /404/);
     f.emulator.failNext({ method: 'GET', pathPattern: /\/git\/ref\//, status: 500 });
     await rejectsWith(f.repo.readFile(FILE), 'github_unavailable', true, /500/);
@@ -122,7 +156,13 @@ describe('GitHub adapter against the emulator', () => {
   it('merge squashes one commit onto main with the given title and body', async () => {
     const base = await f.repo.readFile(FILE);
     const pr = await f.repo.proposeChange(changeRequest(base));
-    const { sha } = await f.repo.mergePullRequest({ repo: FILE, number: pr.number, headSha: pr.headSha, commitTitle: 'fix: title', commitMessage: 'body\n\nRewind-Remediation: r1' });
+    const { sha } = await f.repo.mergePullRequest({
+      repo: FILE,
+      number: pr.number,
+      headSha: pr.headSha,
+      commitTitle: 'fix: title',
+      commitMessage: 'body\n\nRewind-Remediation: r1',
+    });
     const [top, prev] = f.emulator.listCommits('acme', 'gitops', 'main');
     assert.equal(top?.sha, sha);
     assert.equal(top?.message, 'fix: title\n\nbody\n\nRewind-Remediation: r1');

@@ -33,10 +33,17 @@ export async function startFixture(opts: { retries?: number; token?: string } = 
   const counts = new Map<string, number>();
   const warnings: string[] = [];
   const metrics: GitHubMetrics = {
-    githubRequests: { inc: (l) => counts.set(`${l.method} ${l.status}`, (counts.get(`${l.method} ${l.status}`) ?? 0) + 1) },
+    githubRequests: {
+      inc: (l) => counts.set(`${l.method} ${l.status}`, (counts.get(`${l.method} ${l.status}`) ?? 0) + 1),
+    },
   };
   const log = () => {};
-  const logger = { debug: log, info: log, error: log, warn: (o: object, m?: string) => warnings.push(`${m ?? ''} ${JSON.stringify(o)}`) };
+  const logger = {
+    debug: log,
+    info: log,
+    error: log,
+    warn: (o: object, m?: string) => warnings.push(`${m ?? ''} ${JSON.stringify(o)}`),
+  };
   const octokit = createOctokit({
     baseUrl: emulator.url,
     auth: { token: opts.token ?? 'test-token' },
@@ -46,7 +53,13 @@ export async function startFixture(opts: { retries?: number; token?: string } = 
     metrics,
     logger,
   });
-  return { emulator, repo: createGitHubRepository({ octokit, logger }), counts, warnings, close: () => emulator.close() };
+  return {
+    emulator,
+    repo: createGitHubRepository({ octokit, logger }),
+    counts,
+    warnings,
+    close: () => emulator.close(),
+  };
 }
 
 export function changeRequest(base: HeadFile, overrides: Partial<ChangeRequest> = {}): ChangeRequest {
@@ -55,7 +68,8 @@ export function changeRequest(base: HeadFile, overrides: Partial<ChangeRequest> 
     base,
     headBranch: 'rewind/checkout-prod/v1.1.0',
     content: base.content.replace('newTag: v1.2.0', 'newTag: v1.1.0'),
-    commitMessage: 'fix(prod): roll back checkout-prod to v1.1.0\n\n- From: v1.2.0\n\nRewind-Remediation: r1\nRewind-Rolled-Back-From: v1.2.0',
+    commitMessage:
+      'fix(prod): roll back checkout-prod to v1.1.0\n\n- From: v1.2.0\n\nRewind-Remediation: r1\nRewind-Rolled-Back-From: v1.2.0',
     author: { name: 'rewind-bot', email: 'rewind-bot@users.noreply.github.com' },
     title: 'fix(prod): roll back checkout-prod to v1.1.0',
     body: 'Rolls back **checkout-prod**.',

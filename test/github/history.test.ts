@@ -31,7 +31,8 @@ describe('fileHistory through GraphQL, with analyzeHistory', () => {
   let emulator: GitHubEmulator;
   before(async () => {
     emulator = await startGitHubEmulator();
-    for (const back of [1, 10, 300]) emulator.seedRepo({ owner: 'acme', repo: `gitops-${back}`, commits: history(back) });
+    for (const back of [1, 10, 300])
+      emulator.seedRepo({ owner: 'acme', repo: `gitops-${back}`, commits: history(back) });
   });
   after(async () => {
     try {
@@ -41,7 +42,15 @@ describe('fileHistory through GraphQL, with analyzeHistory', () => {
     }
   });
 
-  const repoFor = () => createGitHubRepository({ octokit: createOctokit({ baseUrl: emulator.url, auth: { token: 'test-token' }, retries: 0, spaceWrites: false }) });
+  const repoFor = () =>
+    createGitHubRepository({
+      octokit: createOctokit({
+        baseUrl: emulator.url,
+        auth: { token: 'test-token' },
+        retries: 0,
+        spaceWrites: false,
+      }),
+    });
 
   for (const back of [1, 10, 300]) {
     it(`finds the previous version ${back} commit(s) back with few requests`, async () => {
@@ -50,17 +59,27 @@ describe('fileHistory through GraphQL, with analyzeHistory', () => {
       emulator.clearRequests();
       const head = await repo.readFile(ref);
       const readRequests = emulator.requests.length;
-      const analysis = await analyzeHistory(repo.fileHistory({ ...ref, branch: head.commitSha }), versionOf, { tag: 'v2.0.0' });
+      const analysis = await analyzeHistory(repo.fileHistory({ ...ref, branch: head.commitSha }), versionOf, {
+        tag: 'v2.0.0',
+      });
       const historyRequests = emulator.requests.length - readRequests;
       assert.deepEqual(analysis.candidate?.to, { tag: 'v1.0.0' });
       assert.equal(analysis.commitsRead, back + 1);
-      const fileCommits = emulator.listCommits('acme', `gitops-${back}`, 'main').filter((c) => c.changedPaths.includes(PATH));
+      const fileCommits = emulator
+        .listCommits('acme', `gitops-${back}`, 'main')
+        .filter((c) => c.changedPaths.includes(PATH));
       assert.equal(analysis.candidate?.toCommit, fileCommits[back]?.sha);
       assert.equal(analysis.current.commit, fileCommits[back - 1]?.sha);
-      assert.ok(emulator.requests.slice(readRequests).every((r) => r.path === '/graphql' && r.operationName === 'RewindFileHistory'));
+      assert.ok(
+        emulator.requests
+          .slice(readRequests)
+          .every((r) => r.path === '/graphql' && r.operationName === 'RewindFileHistory'),
+      );
       // first page 5, then 100: 1 back → 1 request, 10 back → 2, 300 back → 4
       assert.equal(historyRequests, back < 5 ? 1 : 1 + Math.ceil((back + 1 - 5) / 100));
-      console.log(`history walk, target ${back} commit(s) back: ${historyRequests} GitHub request(s) for history (+${readRequests} for readFile), ${analysis.commitsRead} commits read`);
+      console.log(
+        `history walk, target ${back} commit(s) back: ${historyRequests} GitHub request(s) for history (+${readRequests} for readFile), ${analysis.commitsRead} commits read`,
+      );
     });
   }
 
@@ -69,12 +88,22 @@ describe('fileHistory through GraphQL, with analyzeHistory', () => {
     const ref = { owner: 'acme', repo: 'gitops-300', branch: 'main', path: PATH };
     const seen: string[] = [];
     for await (const c of repo.fileHistory(ref)) {
-      if (seen.length === 0) emulator.commit({ owner: 'acme', repo: 'gitops-300', branch: 'main', message: 'concurrent', files: { [PATH]: kustomization('v3.0.0') } });
+      if (seen.length === 0)
+        emulator.commit({
+          owner: 'acme',
+          repo: 'gitops-300',
+          branch: 'main',
+          message: 'concurrent',
+          files: { [PATH]: kustomization('v3.0.0') },
+        });
       seen.push(c.sha);
       if (seen.length === 12) break;
     }
     assert.equal(new Set(seen).size, 12);
-    assert.ok(!seen.includes(emulator.listCommits('acme', 'gitops-300', 'main')[0]?.sha ?? ''), 'the new commit did not leak into page 2');
+    assert.ok(
+      !seen.includes(emulator.listCommits('acme', 'gitops-300', 'main')[0]?.sha ?? ''),
+      'the new commit did not leak into page 2',
+    );
   });
 });
 
@@ -96,11 +125,20 @@ describe('fileHistory edge cases', () => {
     await emulator.close();
   });
 
-  const repo = () => createGitHubRepository({ octokit: createOctokit({ baseUrl: emulator.url, auth: { token: 'test-token' }, retries: 0, spaceWrites: false }) });
+  const repo = () =>
+    createGitHubRepository({
+      octokit: createOctokit({
+        baseUrl: emulator.url,
+        auth: { token: 'test-token' },
+        retries: 0,
+        spaceWrites: false,
+      }),
+    });
 
   it('reads truncated blobs whole through the raw contents endpoint, and deleted files as null', async () => {
     const commits = [];
-    for await (const c of repo().fileHistory({ owner: 'acme', repo: 'gitops', branch: 'main', path: PATH })) commits.push(c);
+    for await (const c of repo().fileHistory({ owner: 'acme', repo: 'gitops', branch: 'main', path: PATH }))
+      commits.push(c);
     assert.deepEqual(
       commits.map((c) => [c.message, c.content]),
       [
@@ -109,7 +147,10 @@ describe('fileHistory edge cases', () => {
         ['one', kustomization('v1')],
       ],
     );
-    assert.equal(emulator.requests.filter((r) => r.method === 'GET' && r.path.includes('/contents/')).length, 2);
+    assert.equal(
+      emulator.requests.filter((r) => r.method === 'GET' && r.path.includes('/contents/')).length,
+      2,
+    );
     emulator.assertNoUnknownRequests();
   });
 
@@ -117,12 +158,22 @@ describe('fileHistory edge cases', () => {
     const walk = async (ref: { owner: string; repo: string; branch: string; path: string }) => {
       for await (const _ of repo().fileHistory(ref)) break;
     };
-    await assert.rejects(walk({ owner: 'acme', repo: 'gitops', branch: 'nope', path: PATH }), { code: 'github_not_found' });
-    await assert.rejects(walk({ owner: 'acme', repo: 'missing', branch: 'main', path: PATH }), { code: 'github_not_found', message: /Could not resolve/ });
+    await assert.rejects(walk({ owner: 'acme', repo: 'gitops', branch: 'nope', path: PATH }), {
+      code: 'github_not_found',
+    });
+    await assert.rejects(walk({ owner: 'acme', repo: 'missing', branch: 'main', path: PATH }), {
+      code: 'github_not_found',
+      message: /Could not resolve/,
+    });
   });
 
   it('an unknown GraphQL document is a 400 and an unknown request', async () => {
-    const octokit = createOctokit({ baseUrl: emulator.url, auth: { token: 'test-token' }, retries: 0, spaceWrites: false });
+    const octokit = createOctokit({
+      baseUrl: emulator.url,
+      auth: { token: 'test-token' },
+      retries: 0,
+      spaceWrites: false,
+    });
     await assert.rejects(octokit.graphql('query Other { viewer { login } }'), { status: 400 });
     assert.throws(() => emulator.assertNoUnknownRequests(), /POST \/graphql \(Other\) → 400/);
     emulator.unknownRequests.length = 0;

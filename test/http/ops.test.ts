@@ -33,7 +33,12 @@ describe('health, readiness, metrics, docs, audit API', () => {
     assert.deepEqual(res.json().checks, { redis: true, policy: false });
     await noPolicy.close();
 
-    const dead = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+    const dead = new Redis('redis://127.0.0.1:1', {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
     dead.on('error', () => {});
     const noRedis = await testApp({ redis: dead, prefix, targets: [] });
     const res2 = await noRedis.app.inject('/readyz');
@@ -62,7 +67,14 @@ describe('health, readiness, metrics, docs, audit API', () => {
     assert.ok(spec.paths['/v1/alertmanager'].post);
     assert.ok(spec.paths['/v1/remediations'].get);
     assert.ok(spec.paths['/v1/remediations/{id}'].get);
-    assert.deepEqual(Object.keys(spec.paths['/v1/alertmanager'].post.responses).sort(), ['202', '400', '401', '413', '415', '503']);
+    assert.deepEqual(Object.keys(spec.paths['/v1/alertmanager'].post.responses).sort(), [
+      '202',
+      '400',
+      '401',
+      '413',
+      '415',
+      '503',
+    ]);
     const page = await t.app.inject('/docs');
     assert.ok([200, 302].includes(page.statusCode));
   });

@@ -85,7 +85,10 @@ describe('POST /v1/alertmanager', () => {
   });
 
   test('each real sample payload is accepted with the right counts', async () => {
-    const expected: Record<(typeof SAMPLE_PAYLOADS)[number], { received: number; accepted: number; ignored: number }> = {
+    const expected: Record<
+      (typeof SAMPLE_PAYLOADS)[number],
+      { received: number; accepted: number; ignored: number }
+    > = {
       'a-firing-single.json': { received: 1, accepted: 1, ignored: 0 },
       // checkout is not in the group; api and frontend match, worker matches no target
       'b-group-3-services.json': { received: 3, accepted: 2, ignored: 1 },

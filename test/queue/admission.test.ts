@@ -62,13 +62,21 @@ describe('admission through Redis', () => {
 
     await post(t.app, resolved(firing()));
     let jobs = await t.queue.queue.getJobs(['waiting']);
-    assert.equal(jobs.filter((j) => j.data.kind === 'resolve').length, 0, 'one of two incidents still firing');
+    assert.equal(
+      jobs.filter((j) => j.data.kind === 'resolve').length,
+      0,
+      'one of two incidents still firing',
+    );
     await post(t.app, resolved(other));
     await post(t.app, resolved(other)); // Alertmanager repeats resolutions too
     jobs = await t.queue.queue.getJobs(['waiting']);
     const resolves = jobs.filter((j) => j.data.kind === 'resolve');
     assert.equal(resolves.length, 1);
-    assert.deepEqual(resolves[0]?.data, { kind: 'resolve', remediationId: rec.id, resolvedAt: '2026-11-26T00:40:00Z' });
+    assert.deepEqual(resolves[0]?.data, {
+      kind: 'resolve',
+      remediationId: rec.id,
+      resolvedAt: '2026-11-26T00:40:00Z',
+    });
   });
 
   test('after the remediation ends, a repeat is "seen again" but a new incident is a new remediation', async () => {
@@ -90,7 +98,11 @@ describe('admission through Redis', () => {
   });
 
   test('a record stored by a delivery that died before enqueuing is repaired by the retry', async () => {
-    const p = firing({ service: 'checkout', fingerprint: 'bbbbbbbbbbbbbbbb', startsAt: '2026-11-26T03:00:00Z' });
+    const p = firing({
+      service: 'checkout',
+      fingerprint: 'bbbbbbbbbbbbbbbb',
+      startsAt: '2026-11-26T03:00:00Z',
+    });
     // the new incident attaches to the active remediation created in the previous test
     const [active] = await t.store.list({ limit: 1 });
     assert.ok(active);

@@ -29,7 +29,10 @@ export async function testApp(opts: {
     dryRun: false,
     webhookToken: TOKEN,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
-    checks: { redis: async () => (await opts.redis.ping()) === 'PONG', policy: () => opts.policyReady ?? true },
+    checks: {
+      redis: async () => (await opts.redis.ping()) === 'PONG',
+      policy: () => opts.policyReady ?? true,
+    },
   });
   return {
     app,
@@ -43,7 +46,11 @@ export async function testApp(opts: {
   };
 }
 
-export function post(app: Awaited<ReturnType<typeof testApp>>['app'], payload: string | object, headers: Record<string, string> = {}) {
+export function post(
+  app: Awaited<ReturnType<typeof testApp>>['app'],
+  payload: string | object,
+  headers: Record<string, string> = {},
+) {
   return app.inject({
     method: 'POST',
     url: '/v1/alertmanager',

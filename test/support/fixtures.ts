@@ -17,7 +17,9 @@ export function samplePayload(name: (typeof SAMPLE_PAYLOADS)[number]): string {
   return readFileSync(`${dir}${name}`, 'utf8');
 }
 
-export function sampleJson(name: (typeof SAMPLE_PAYLOADS)[number]): { alerts: Array<Record<string, unknown>> } & Record<string, unknown> {
+export function sampleJson(
+  name: (typeof SAMPLE_PAYLOADS)[number],
+): { alerts: Array<Record<string, unknown>> } & Record<string, unknown> {
   return JSON.parse(samplePayload(name)) as { alerts: Array<Record<string, unknown>> };
 }
 

@@ -7,10 +7,24 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileDiff } from './github-emulator/diff.ts';
-import type { GitHubEmulator, GitHubEmulatorOptions, Person, RecordedRequest, RequestMatcher, FailRule, BeforeRule } from './github-emulator/api.ts';
+import type {
+  GitHubEmulator,
+  GitHubEmulatorOptions,
+  Person,
+  RecordedRequest,
+  RequestMatcher,
+  FailRule,
+  BeforeRule,
+} from './github-emulator/api.ts';
 import { RepoModel, gitTime, type Signature } from './github-emulator/git-model.ts';
 import { handleGraphql, operationName } from './github-emulator/graphql.ts';
-import { DOCS_URL, HttpError, type EmulatorResponse, type RequestContext, type Route } from './github-emulator/http.ts';
+import {
+  DOCS_URL,
+  HttpError,
+  type EmulatorResponse,
+  type RequestContext,
+  type Route,
+} from './github-emulator/http.ts';
 import { gitDataRoutes } from './github-emulator/routes-git-data.ts';
 import { gitRoutes } from './github-emulator/routes-git.ts';
 import { pullChanges, pullRoutes } from './github-emulator/routes-pulls.ts';
@@ -31,7 +45,11 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function errorBody(status: number, message: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function errorBody(
+  status: number,
+  message: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return { message, ...extra, documentation_url: DOCS_URL, status: String(status) };
 }
 
@@ -53,7 +71,11 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     return repo;
   };
 
-  const takeRule = <T extends RequestMatcher & { left: number }>(rules: T[], method: string, path: string): T | undefined => {
+  const takeRule = <T extends RequestMatcher & { left: number }>(
+    rules: T[],
+    method: string,
+    path: string,
+  ): T | undefined => {
     const rule = rules.find((r) => r.left > 0 && matches(r, method, path));
     if (rule !== undefined) rule.left -= 1;
     return rule;
@@ -62,34 +84,61 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   function installationToken(installationId: string, jwt: string | undefined): EmulatorResponse {
     let iss: unknown;
     try {
-      iss = (JSON.parse(Buffer.from(jwt?.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown }).iss;
+      iss = (
+        JSON.parse(Buffer.from(jwt?.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown }
+      ).iss;
     } catch {
       iss = undefined;
     }
-    if (iss === undefined || String(iss) !== String(opts.app?.appId)) return { status: 401, body: errorBody(401, 'A JSON web token could not be decoded') };
-    if (installationId !== String(opts.app?.installationId)) return { status: 404, body: errorBody(404, 'Not Found') };
+    if (iss === undefined || String(iss) !== String(opts.app?.appId))
+      return { status: 401, body: errorBody(401, 'A JSON web token could not be decoded') };
+    if (installationId !== String(opts.app?.installationId))
+      return { status: 404, body: errorBody(404, 'Not Found') };
     const expires = new Date(now().getTime() + 3_600_000).toISOString();
-    return { status: 201, body: { token, expires_at: expires, permissions: { contents: 'write', pull_requests: 'write' }, repository_selection: 'all' } };
+    return {
+      status: 201,
+      body: {
+        token,
+        expires_at: expires,
+        permissions: { contents: 'write', pull_requests: 'write' },
+        repository_selection: 'all',
+      },
+    };
   }
 
-  function dispatch(method: string, path: string, query: URLSearchParams, body: unknown, headers: IncomingMessage['headers'], record: RecordedRequest): EmulatorResponse & { unknown?: boolean } {
+  function dispatch(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: unknown,
+    headers: IncomingMessage['headers'],
+    record: RecordedRequest,
+  ): EmulatorResponse & { unknown?: boolean } {
     const presented = /^(?:token|bearer)\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1];
     const installation = /^\/app\/installations\/([^/]+)\/access_tokens$/.exec(path)?.[1];
-    if (method === 'POST' && installation !== undefined && opts.app !== undefined) return installationToken(installation, presented);
+    if (method === 'POST' && installation !== undefined && opts.app !== undefined)
+      return installationToken(installation, presented);
     if (presented === undefined) return { status: 401, body: errorBody(401, 'Requires authentication') };
     if (presented !== token) return { status: 401, body: errorBody(401, 'Bad credentials') };
     takeRule(beforeRules, method, path)?.run();
     const fault = takeRule(failRules, method, path);
     if (fault !== undefined) {
-      const res: EmulatorResponse = { status: fault.status, body: fault.body ?? errorBody(fault.status, `emulator: injected ${fault.status}`) };
+      const res: EmulatorResponse = {
+        status: fault.status,
+        body: fault.body ?? errorBody(fault.status, `emulator: injected ${fault.status}`),
+      };
       return fault.headers === undefined ? res : { ...res, headers: fault.headers };
     }
     try {
       if (method === 'POST' && path === '/graphql') {
-        const query = typeof body === 'object' && body !== null ? (body as { query?: unknown }).query : undefined;
+        const query =
+          typeof body === 'object' && body !== null ? (body as { query?: unknown }).query : undefined;
         const op = typeof query === 'string' ? operationName(query) : undefined;
         if (op !== undefined) record.operationName = op;
-        return handleGraphql(body, { repoLookup: (o, n) => repos.get(`${o}/${n}`.toLowerCase()), blobTextLimit: opts.blobTextLimit ?? 512 * 1024 });
+        return handleGraphql(body, {
+          repoLookup: (o, n) => repos.get(`${o}/${n}`.toLowerCase()),
+          blobTextLimit: opts.blobTextLimit ?? 512 * 1024,
+        });
       }
       for (const route of routes) {
         const m = route.method === method ? route.pattern.exec(path) : null;
@@ -112,11 +161,19 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
         return route.handle(ctx);
       }
       // 404 rather than 501: Octokit retries 5xx, and an unknown call should fail fast and loudly.
-      return { status: 404, body: errorBody(404, `emulator does not implement ${method} ${path}`), unknown: true };
+      return {
+        status: 404,
+        body: errorBody(404, `emulator does not implement ${method} ${path}`),
+        unknown: true,
+      };
     } catch (err) {
       if (err instanceof HttpError) {
         // A GraphQL document the emulator does not know is an unknown request too.
-        return { status: err.status, body: errorBody(err.status, err.message, err.extra), unknown: path === '/graphql' };
+        return {
+          status: err.status,
+          body: errorBody(err.status, err.message, err.extra),
+          unknown: path === '/graphql',
+        };
       }
       throw err;
     }
@@ -129,13 +186,22 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     const text = await readBody(req);
     let body: unknown = undefined;
     let out: EmulatorResponse & { unknown?: boolean };
-    const record: RecordedRequest = { method, path, query: Object.fromEntries(url.searchParams), body: undefined, status: 0 };
+    const record: RecordedRequest = {
+      method,
+      path,
+      query: Object.fromEntries(url.searchParams),
+      body: undefined,
+      status: 0,
+    };
     try {
       body = text === '' ? undefined : (JSON.parse(text) as unknown);
       record.body = body;
       out = dispatch(method, path, url.searchParams, body, req.headers, record);
     } catch (err) {
-      out = err instanceof SyntaxError ? { status: 400, body: errorBody(400, 'Problems parsing JSON') } : { status: 500, body: errorBody(500, `emulator bug: ${String(err)}`) };
+      out =
+        err instanceof SyntaxError
+          ? { status: 400, body: errorBody(400, 'Problems parsing JSON') }
+          : { status: 500, body: errorBody(500, `emulator bug: ${String(err)}`) };
     }
     record.status = out.status;
     requests.push(record);
@@ -160,7 +226,11 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const seedSignature = (author: Person | undefined, date: string | Date | undefined, fallback: Date): Signature => ({
+  const seedSignature = (
+    author: Person | undefined,
+    date: string | Date | undefined,
+    fallback: Date,
+  ): Signature => ({
     ...(author ?? { name: 'Seed Author', email: 'seed@example.com' }),
     date: gitTime(date === undefined ? fallback : date),
   });
@@ -206,7 +276,13 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       if (!repo.refs.has(input.head)) {
         emulator.createBranch(input.owner, input.repo, input.head, base);
         const sig = seedSignature(undefined, undefined, now());
-        repo.commitChanges(input.head, input.files ?? { [`.seed/${input.head}`]: `${input.head}\n` }, input.title, sig, sig);
+        repo.commitChanges(
+          input.head,
+          input.files ?? { [`.seed/${input.head}`]: `${input.head}\n` },
+          input.title,
+          sig,
+          sig,
+        );
       }
       const at = now().toISOString();
       const number = repo.pulls.length + 1;
@@ -251,8 +327,16 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       const sha = repo.resolve(branch);
       if (sha === undefined) return [];
       return [...repo.firstParentLog(sha)].map((c) => {
-        const parent = c.parents[0] === undefined ? new Map<string, string>() : repo.commit(c.parents[0]).tree;
-        return { sha: c.sha, parents: c.parents, message: c.message, author: c.author, committer: c.committer, changedPaths: RepoModel.changedPaths(parent, c.tree) };
+        const parent =
+          c.parents[0] === undefined ? new Map<string, string>() : repo.commit(c.parents[0]).tree;
+        return {
+          sha: c.sha,
+          parents: c.parents,
+          message: c.message,
+          author: c.author,
+          committer: c.committer,
+          changedPaths: RepoModel.changedPaths(parent, c.tree),
+        };
       });
     },
     branches: (owner, name) => [...repoOrThrow(owner, name).refs.keys()].sort(),
@@ -288,8 +372,13 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     },
     assertNoUnknownRequests() {
       if (unknownRequests.length > 0) {
-        const list = unknownRequests.map((r) => `${r.method} ${r.path}${r.operationName === undefined ? '' : ` (${r.operationName})`} → ${r.status}`);
-        throw new Error(`GitHub emulator received ${unknownRequests.length} unknown request(s):\n  ${list.join('\n  ')}`);
+        const list = unknownRequests.map(
+          (r) =>
+            `${r.method} ${r.path}${r.operationName === undefined ? '' : ` (${r.operationName})`} → ${r.status}`,
+        );
+        throw new Error(
+          `GitHub emulator received ${unknownRequests.length} unknown request(s):\n  ${list.join('\n  ')}`,
+        );
       }
     },
   };

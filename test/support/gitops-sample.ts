@@ -43,8 +43,16 @@ export function seedSampleRepo(gh: GitHubEmulator, releasedAt: Date, owner = 'ac
         },
         date: at(3 * 24 * 60),
       },
-      { message: 'chore(checkout): release v1.1.0', files: { [SAMPLE_PATH]: kustomization('v1.1.0') }, date: at(26 * 60) },
-      { message: 'chore(checkout): release v1.2.0', files: { [SAMPLE_PATH]: kustomization('v1.2.0') }, date: releasedAt },
+      {
+        message: 'chore(checkout): release v1.1.0',
+        files: { [SAMPLE_PATH]: kustomization('v1.1.0') },
+        date: at(26 * 60),
+      },
+      {
+        message: 'chore(checkout): release v1.2.0',
+        files: { [SAMPLE_PATH]: kustomization('v1.2.0') },
+        date: releasedAt,
+      },
     ],
   });
 }

@@ -78,7 +78,8 @@ export async function startStack(opts: {
       for (;;) {
         const rec = await started.runtime.store.get(id);
         if (rec && (state ? rec.state === state : TERMINAL_STATES.has(rec.state))) return rec;
-        if (Date.now() > until) throw new Error(`remediation ${id} still ${rec?.state ?? 'missing'} after ${timeoutMs} ms`);
+        if (Date.now() > until)
+          throw new Error(`remediation ${id} still ${rec?.state ?? 'missing'} after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 25));
       }
     },

@@ -101,10 +101,27 @@ export interface GitHubEmulator {
   /** builds history commit by commit; returns the shas, oldest first */
   seedRepo(opts: SeedRepoOptions): { shas: string[]; headSha: string };
   /** a commit straight onto a branch (no HTTP): changes "behind the client's back" */
-  commit(input: { owner: string; repo: string; branch: string; message: string; files: FileChanges; date?: string | Date; author?: Person }): string;
+  commit(input: {
+    owner: string;
+    repo: string;
+    branch: string;
+    message: string;
+    files: FileChanges;
+    date?: string | Date;
+    author?: Person;
+  }): string;
   createBranch(owner: string, repo: string, branch: string, from?: string): string;
   /** seeds an open pull request, creating its head branch with one commit when missing */
-  openPullRequest(input: { owner: string; repo: string; head: string; base?: string; title: string; body?: string; labels?: string[]; files?: FileChanges }): number;
+  openPullRequest(input: {
+    owner: string;
+    repo: string;
+    head: string;
+    base?: string;
+    title: string;
+    body?: string;
+    labels?: string[];
+    files?: FileChanges;
+  }): number;
   setCollaborators(owner: string, repo: string, logins: readonly string[] | null): void;
   failNext(rule: FailRule): void;
   beforeNext(rule: BeforeRule): void;

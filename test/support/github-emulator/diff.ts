@@ -15,7 +15,8 @@ function lineOps(a: readonly string[], b: readonly string[]): Op[] {
   for (let i = a.length - 1; i >= 0; i--) {
     for (let j = b.length - 1; j >= 0; j--) {
       const row = lcs[i] as number[];
-      row[j] = a[i] === b[j] ? (lcs[i + 1]?.[j + 1] ?? 0) + 1 : Math.max(lcs[i + 1]?.[j] ?? 0, row[j + 1] ?? 0);
+      row[j] =
+        a[i] === b[j] ? (lcs[i + 1]?.[j + 1] ?? 0) + 1 : Math.max(lcs[i + 1]?.[j] ?? 0, row[j + 1] ?? 0);
     }
   }
   const ops: Op[] = [];
@@ -39,7 +40,11 @@ function lineOps(a: readonly string[], b: readonly string[]): Op[] {
 }
 
 /** Hunks only (the `patch` field of GET /pulls/{n}/files), with `context` lines around each change. */
-export function unifiedPatch(before: string, after: string, context = 3): { patch: string; additions: number; deletions: number } {
+export function unifiedPatch(
+  before: string,
+  after: string,
+  context = 3,
+): { patch: string; additions: number; deletions: number } {
   const ops = lineOps(splitLines(before), splitLines(after));
   const changed = ops.map((o, k) => (o.kind === ' ' ? -1 : k)).filter((k) => k >= 0);
   const out: string[] = [];
@@ -57,7 +62,9 @@ export function unifiedPatch(before: string, after: string, context = 3): { patc
     const hunk = ops.slice(start, end + 1);
     const aLen = hunk.filter((o) => o.kind !== '+').length;
     const bLen = hunk.filter((o) => o.kind !== '-').length;
-    out.push(`@@ -${aLen === 0 ? before0 : before0 + 1},${aLen} +${bLen === 0 ? after0 : after0 + 1},${bLen} @@`);
+    out.push(
+      `@@ -${aLen === 0 ? before0 : before0 + 1},${aLen} +${bLen === 0 ? after0 : after0 + 1},${bLen} @@`,
+    );
     for (const o of hunk) out.push(`${o.kind}${o.line}`);
   }
   return {

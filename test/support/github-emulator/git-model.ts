@@ -71,7 +71,9 @@ export type FileChanges = Readonly<Record<string, string | null>>;
 /** The entries under `dir/`, with the prefix taken off. */
 export function subtree(tree: ReadonlyMap<string, string>, dir: string): Map<string, string> {
   const prefix = `${dir}/`;
-  return new Map([...tree].filter(([p]) => p.startsWith(prefix)).map(([p, c]) => [p.slice(prefix.length), c]));
+  return new Map(
+    [...tree].filter(([p]) => p.startsWith(prefix)).map(([p, c]) => [p.slice(prefix.length), c]),
+  );
 }
 
 export class RepoModel {
@@ -141,20 +143,37 @@ export class RepoModel {
       '',
       input.message,
     ].join('\n');
-    const commit: Commit = { ...input, tree: new Map(input.tree), treeSha: tsha, sha: sha1(`commit ${Buffer.byteLength(text)}\0${text}`) };
+    const commit: Commit = {
+      ...input,
+      tree: new Map(input.tree),
+      treeSha: tsha,
+      sha: sha1(`commit ${Buffer.byteLength(text)}\0${text}`),
+    };
     this.commits.set(commit.sha, commit);
     return commit;
   }
 
   /** A commit on top of `branch` (created from nothing when it does not exist yet) applying `changes`. */
-  commitChanges(branch: string, changes: FileChanges, message: string, author: Signature, committer: Signature = author): Commit {
+  commitChanges(
+    branch: string,
+    changes: FileChanges,
+    message: string,
+    author: Signature,
+    committer: Signature = author,
+  ): Commit {
     const parentSha = this.refs.get(branch);
     const tree = new Map(parentSha === undefined ? [] : this.commit(parentSha).tree);
     for (const [path, content] of Object.entries(changes)) {
       if (content === null) tree.delete(path);
       else tree.set(path, content);
     }
-    const commit = this.createCommit({ parents: parentSha === undefined ? [] : [parentSha], tree, message, author, committer });
+    const commit = this.createCommit({
+      parents: parentSha === undefined ? [] : [parentSha],
+      tree,
+      message,
+      author,
+      committer,
+    });
     this.refs.set(branch, commit.sha);
     return commit;
   }
@@ -187,7 +206,11 @@ export class RepoModel {
 
   /** A branch name, "heads/<branch>", or a full commit sha → commit sha. */
   resolve(ref: string): string | undefined {
-    const name = ref.startsWith('refs/heads/') ? ref.slice(11) : ref.startsWith('heads/') ? ref.slice(6) : ref;
+    const name = ref.startsWith('refs/heads/')
+      ? ref.slice(11)
+      : ref.startsWith('heads/')
+        ? ref.slice(6)
+        : ref;
     return this.refs.get(name) ?? (this.commits.has(ref) ? ref : undefined);
   }
 

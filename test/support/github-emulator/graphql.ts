@@ -26,7 +26,11 @@ query RewindFileHistory($owner: String!, $name: String!, $expression: String!, $
   }
 }`;
 
-const normalize = (q: string): string => q.replace(/\s+/g, ' ').replace(/\s*([{}():,!$])\s*/g, '$1').trim();
+const normalize = (q: string): string =>
+  q
+    .replace(/\s+/g, ' ')
+    .replace(/\s*([{}():,!$])\s*/g, '$1')
+    .trim();
 
 export function operationName(query: string): string | undefined {
   return /^\s*(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(query)?.[1];
@@ -45,7 +49,10 @@ function gqlError(message: string, extra: Record<string, unknown> = {}): Emulato
 export function handleGraphql(body: unknown, opts: GraphqlOptions): EmulatorResponse {
   const query = field(body, 'query');
   if (typeof query !== 'string' || normalize(query) !== normalize(FILE_HISTORY_QUERY)) {
-    throw new HttpError(400, `emulator does not know this GraphQL document (operation ${typeof query === 'string' ? (operationName(query) ?? 'anonymous') : 'missing'})`);
+    throw new HttpError(
+      400,
+      `emulator does not know this GraphQL document (operation ${typeof query === 'string' ? (operationName(query) ?? 'anonymous') : 'missing'})`,
+    );
   }
   const vars = field(body, 'variables');
   const str = (k: string): string | undefined => {
@@ -59,25 +66,43 @@ export function handleGraphql(body: unknown, opts: GraphqlOptions): EmulatorResp
   const first = field(vars, 'first');
   const after = field(vars, 'after') ?? null;
   if (owner === undefined || name === undefined || expression === undefined || path === undefined) {
-    return gqlError('Variables owner, name, expression and path must be non-empty strings', { type: 'INVALID_VARIABLES' });
+    return gqlError('Variables owner, name, expression and path must be non-empty strings', {
+      type: 'INVALID_VARIABLES',
+    });
   }
   if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > 100) {
-    return gqlError(`Requesting ${String(first)} records on the \`history\` connection exceeds the \`first\` limit of 100 records.`, { type: 'EXCESSIVE_PAGINATION' });
+    return gqlError(
+      `Requesting ${String(first)} records on the \`history\` connection exceeds the \`first\` limit of 100 records.`,
+      { type: 'EXCESSIVE_PAGINATION' },
+    );
   }
   if (after !== null && (typeof after !== 'string' || !/^[0-9a-f]{40} \d+$/.test(after))) {
-    return gqlError(`\`${String(after)}\` does not appear to be a valid cursor.`, { type: 'INVALID_CURSOR_ARGUMENTS' });
+    return gqlError(`\`${String(after)}\` does not appear to be a valid cursor.`, {
+      type: 'INVALID_CURSOR_ARGUMENTS',
+    });
   }
   const repo = opts.repoLookup(owner, name);
   if (repo === undefined) {
     return {
       status: 200,
-      body: { data: { repository: null }, errors: [{ type: 'NOT_FOUND', path: ['repository'], message: `Could not resolve to a Repository with the name '${owner}/${name}'.` }] },
+      body: {
+        data: { repository: null },
+        errors: [
+          {
+            type: 'NOT_FOUND',
+            path: ['repository'],
+            message: `Could not resolve to a Repository with the name '${owner}/${name}'.`,
+          },
+        ],
+      },
     };
   }
   // GitHub's history cursors carry the commit the walk started from, so later pages stay on that snapshot.
-  const [cursorSha, cursorOffset] = after === null ? [undefined, 0] : [after.slice(0, 40), Number(after.slice(41)) + 1];
+  const [cursorSha, cursorOffset] =
+    after === null ? [undefined, 0] : [after.slice(0, 40), Number(after.slice(41)) + 1];
   const start = cursorSha ?? repo.resolve(expression);
-  if (start === undefined || !repo.commits.has(start)) return { status: 200, body: { data: { repository: { object: null } } } };
+  if (start === undefined || !repo.commits.has(start))
+    return { status: 200, body: { data: { repository: { object: null } } } };
   const all = [...repo.pathHistory(start, path)];
   const nodes = all.slice(cursorOffset, cursorOffset + first).map((c) => {
     const content = c.tree.get(path);
@@ -86,7 +111,10 @@ export function handleGraphql(body: unknown, opts: GraphqlOptions): EmulatorResp
       oid: c.sha,
       message: c.message,
       committedDate: c.committer.date,
-      file: content === undefined ? null : { object: { text, isTruncated: (text?.length ?? 0) < content.length } },
+      file:
+        content === undefined
+          ? null
+          : { object: { text, isTruncated: (text?.length ?? 0) < content.length } },
     };
   });
   const end = cursorOffset + nodes.length;
@@ -97,7 +125,10 @@ export function handleGraphql(body: unknown, opts: GraphqlOptions): EmulatorResp
         repository: {
           object: {
             history: {
-              pageInfo: { hasNextPage: end < all.length, endCursor: nodes.length === 0 ? null : `${start} ${end - 1}` },
+              pageInfo: {
+                hasNextPage: end < all.length,
+                endCursor: nodes.length === 0 ? null : `${start} ${end - 1}`,
+              },
               nodes,
             },
           },

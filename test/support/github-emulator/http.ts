@@ -67,7 +67,11 @@ export function signatureField(body: unknown, name: string, now: Date): Signatur
 }
 
 /** GitHub pagination: page/per_page (default 30, max 100) plus a Link header. */
-export function paginate<T>(items: readonly T[], ctx: RequestContext, path: string): { page: T[]; headers: Record<string, string> } {
+export function paginate<T>(
+  items: readonly T[],
+  ctx: RequestContext,
+  path: string,
+): { page: T[]; headers: Record<string, string> } {
   const perPage = Math.min(Math.max(Number(ctx.query.get('per_page') ?? 30) || 30, 1), 100);
   const page = Math.max(Number(ctx.query.get('page') ?? 1) || 1, 1);
   const last = Math.max(Math.ceil(items.length / perPage), 1);

@@ -2,7 +2,13 @@
 import { blobSha, type Commit, type PullState, type RepoModel } from './git-model.ts';
 
 function user(login: string, baseUrl: string): Record<string, unknown> {
-  return { login, id: login.length, node_id: `U_${login}`, type: login.endsWith('[bot]') ? 'Bot' : 'User', url: `${baseUrl}/users/${login}` };
+  return {
+    login,
+    id: login.length,
+    node_id: `U_${login}`,
+    type: login.endsWith('[bot]') ? 'Bot' : 'User',
+    url: `${baseUrl}/users/${login}`,
+  };
 }
 
 export function repoJson(repo: RepoModel, baseUrl: string): Record<string, unknown> {
@@ -29,7 +35,11 @@ export function gitCommitJson(repo: RepoModel, c: Commit, baseUrl: string): Reco
     committer: c.committer,
     message: c.message,
     tree: { sha: c.treeSha, url: `${api}/git/trees/${c.treeSha}` },
-    parents: c.parents.map((p) => ({ sha: p, url: `${api}/git/commits/${p}`, html_url: `${baseUrl}/${repo.fullName}/commit/${p}` })),
+    parents: c.parents.map((p) => ({
+      sha: p,
+      url: `${api}/git/commits/${p}`,
+      html_url: `${baseUrl}/${repo.fullName}/commit/${p}`,
+    })),
     verification: { verified: false, reason: 'unsigned', signature: null, payload: null },
   };
 }
@@ -52,7 +62,11 @@ export function commitJson(repo: RepoModel, c: Commit, baseUrl: string): Record<
     },
     author: null,
     committer: null,
-    parents: c.parents.map((p) => ({ sha: p, url: `${api}/commits/${p}`, html_url: `${baseUrl}/${repo.fullName}/commit/${p}` })),
+    parents: c.parents.map((p) => ({
+      sha: p,
+      url: `${api}/commits/${p}`,
+      html_url: `${baseUrl}/${repo.fullName}/commit/${p}`,
+    })),
   };
 }
 
@@ -62,7 +76,14 @@ function base64Wrapped(content: string): string {
   return (b64.match(/.{1,60}/g) ?? []).map((l) => `${l}\n`).join('');
 }
 
-export function contentJson(repo: RepoModel, path: string, content: string, ref: string, baseUrl: string, withContent = true): Record<string, unknown> {
+export function contentJson(
+  repo: RepoModel,
+  path: string,
+  content: string,
+  ref: string,
+  baseUrl: string,
+  withContent = true,
+): Record<string, unknown> {
   const sha = blobSha(content);
   const api = `${baseUrl}/repos/${repo.fullName}`;
   const json: Record<string, unknown> = {
@@ -75,13 +96,22 @@ export function contentJson(repo: RepoModel, path: string, content: string, ref:
     html_url: `${baseUrl}/${repo.fullName}/blob/${ref}/${path}`,
     git_url: `${api}/git/blobs/${sha}`,
     download_url: `${baseUrl}/raw/${repo.fullName}/${ref}/${path}`,
-    _links: { self: `${api}/contents/${path}?ref=${ref}`, git: `${api}/git/blobs/${sha}`, html: `${baseUrl}/${repo.fullName}/blob/${ref}/${path}` },
+    _links: {
+      self: `${api}/contents/${path}?ref=${ref}`,
+      git: `${api}/git/blobs/${sha}`,
+      html: `${baseUrl}/${repo.fullName}/blob/${ref}/${path}`,
+    },
   };
   if (withContent) Object.assign(json, { encoding: 'base64', content: base64Wrapped(content) });
   return json;
 }
 
-export function refJson(repo: RepoModel, branch: string, sha: string, baseUrl: string): Record<string, unknown> {
+export function refJson(
+  repo: RepoModel,
+  branch: string,
+  sha: string,
+  baseUrl: string,
+): Record<string, unknown> {
   const api = `${baseUrl}/repos/${repo.fullName}`;
   return {
     ref: `refs/heads/${branch}`,
@@ -92,15 +122,34 @@ export function refJson(repo: RepoModel, branch: string, sha: string, baseUrl: s
 }
 
 export function labelJson(repo: RepoModel, name: string, baseUrl: string): Record<string, unknown> {
-  return { id: name.length, node_id: `L_${name}`, url: `${baseUrl}/repos/${repo.fullName}/labels/${encodeURIComponent(name)}`, name, color: 'ededed', default: false, description: null };
+  return {
+    id: name.length,
+    node_id: `L_${name}`,
+    url: `${baseUrl}/repos/${repo.fullName}/labels/${encodeURIComponent(name)}`,
+    name,
+    color: 'ededed',
+    default: false,
+    description: null,
+  };
 }
 
 function branchJson(repo: RepoModel, ref: string, sha: string, baseUrl: string): Record<string, unknown> {
-  return { label: `${repo.owner}:${ref}`, ref, sha, user: user(repo.owner, baseUrl), repo: repoJson(repo, baseUrl) };
+  return {
+    label: `${repo.owner}:${ref}`,
+    ref,
+    sha,
+    user: user(repo.owner, baseUrl),
+    repo: repoJson(repo, baseUrl),
+  };
 }
 
 /** A pull request; `full` adds the fields only GET /pulls/{n} returns. */
-export function pullJson(repo: RepoModel, pr: PullState, baseUrl: string, full: boolean): Record<string, unknown> {
+export function pullJson(
+  repo: RepoModel,
+  pr: PullState,
+  baseUrl: string,
+  full: boolean,
+): Record<string, unknown> {
   const api = `${baseUrl}/repos/${repo.fullName}`;
   const html = `${baseUrl}/${repo.fullName}/pull/${pr.number}`;
   const json: Record<string, unknown> = {

@@ -52,13 +52,23 @@ function createTree(ctx: RequestContext) {
     const type = stringField(entry, 'type');
     const sha = field(entry, 'sha');
     const content = field(entry, 'content');
-    if (path === undefined || path === '' || path.startsWith('/') || path.endsWith('/') || path.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+    if (
+      path === undefined ||
+      path === '' ||
+      path.startsWith('/') ||
+      path.endsWith('/') ||
+      path.split('/').some((s) => s === '' || s === '.' || s === '..')
+    ) {
       throw invalid(`"${String(path)}" is not a valid tree.path.`);
     }
-    if (type !== 'blob' && type !== 'tree' && type !== 'commit') throw invalid(`"${String(type)}" is not a valid tree.type.`);
-    if (type === 'commit' || mode === '160000') throw new HttpError(422, 'emulator: submodules are not modelled');
-    if (mode === undefined || (type === 'blob' ? !BLOB_MODES.has(mode) : mode !== '040000')) throw invalid(`"${String(mode)}" is not a valid tree.mode for a ${type}.`);
-    if (sha !== undefined && content !== undefined) throw invalid('Only one of "sha" or "content" may be supplied.');
+    if (type !== 'blob' && type !== 'tree' && type !== 'commit')
+      throw invalid(`"${String(type)}" is not a valid tree.type.`);
+    if (type === 'commit' || mode === '160000')
+      throw new HttpError(422, 'emulator: submodules are not modelled');
+    if (mode === undefined || (type === 'blob' ? !BLOB_MODES.has(mode) : mode !== '040000'))
+      throw invalid(`"${String(mode)}" is not a valid tree.mode for a ${type}.`);
+    if (sha !== undefined && content !== undefined)
+      throw invalid('Only one of "sha" or "content" may be supplied.');
     if (sha === null) {
       remove(tree, path);
     } else if (typeof sha === 'string') {
@@ -90,13 +100,23 @@ function createTree(ctx: RequestContext) {
     if (top.has(name)) continue;
     if (name === path) {
       const b = blobSha(content);
-      top.set(name, { path: name, mode: '100644', type: 'blob', sha: b, size: Buffer.byteLength(content), url: `${api}/git/blobs/${b}` });
+      top.set(name, {
+        path: name,
+        mode: '100644',
+        type: 'blob',
+        sha: b,
+        size: Buffer.byteLength(content),
+        url: `${api}/git/blobs/${b}`,
+      });
     } else {
       const t = repo.storeTree(subtree(tree, name));
       top.set(name, { path: name, mode: '040000', type: 'tree', sha: t, url: `${api}/git/trees/${t}` });
     }
   }
-  return { status: 201, body: { sha, url: `${api}/git/trees/${sha}`, tree: [...top.values()], truncated: false } };
+  return {
+    status: 201,
+    body: { sha, url: `${api}/git/trees/${sha}`, tree: [...top.values()], truncated: false },
+  };
 }
 
 function createCommit(ctx: RequestContext) {
@@ -106,10 +126,12 @@ function createCommit(ctx: RequestContext) {
   if (message === undefined) throw invalid('"message" wasn\'t supplied.');
   if (treeSha === undefined) throw invalid('"tree" wasn\'t supplied.');
   const parents = field(ctx.body, 'parents') ?? [];
-  if (!Array.isArray(parents) || parents.some((p) => typeof p !== 'string')) throw invalid('"parents" must be an array of strings.');
+  if (!Array.isArray(parents) || parents.some((p) => typeof p !== 'string'))
+    throw invalid('"parents" must be an array of strings.');
   const tree = repo.trees.get(treeSha);
   if (tree === undefined) throw new HttpError(422, 'Tree SHA does not exist');
-  if ((parents as string[]).some((p) => !repo.commits.has(p))) throw new HttpError(422, 'Parent SHA does not exist or is not a commit object');
+  if ((parents as string[]).some((p) => !repo.commits.has(p)))
+    throw new HttpError(422, 'Parent SHA does not exist or is not a commit object');
   const now = ctx.now();
   const fallback = { name: ctx.login, email: `${ctx.login}@users.noreply.github.com`, date: gitTime(now) };
   const author = signatureField(ctx.body, 'author', now) ?? fallback;

@@ -1,6 +1,14 @@
 /** Contents, commits and refs endpoints (the Git Data API's trees and commits are in routes-git-data.ts). */
 import { blobSha, gitTime, type RepoModel } from './git-model.ts';
-import { HttpError, field, paginate, signatureField, stringField, type RequestContext, type Route } from './http.ts';
+import {
+  HttpError,
+  field,
+  paginate,
+  signatureField,
+  stringField,
+  type RequestContext,
+  type Route,
+} from './http.ts';
 import { commitJson, contentJson, gitCommitJson, refJson } from './render.ts';
 
 const REPO = '/repos/([^/]+)/([^/]+)';
@@ -33,8 +41,10 @@ function putContents(ctx: RequestContext) {
   if (head === undefined) throw new HttpError(404, `Branch ${branch} not found`);
   const existing = repo.commit(head).tree.get(path);
   const sha = stringField(ctx.body, 'sha');
-  if (existing !== undefined && sha === undefined) throw new HttpError(422, 'Invalid request.\n\n"sha" wasn\'t supplied.');
-  if (sha !== undefined && (existing === undefined || blobSha(existing) !== sha)) throw new HttpError(409, `${path} does not match ${sha}`);
+  if (existing !== undefined && sha === undefined)
+    throw new HttpError(422, 'Invalid request.\n\n"sha" wasn\'t supplied.');
+  if (sha !== undefined && (existing === undefined || blobSha(existing) !== sha))
+    throw new HttpError(409, `${path} does not match ${sha}`);
   const now = ctx.now();
   const fallback = { name: ctx.login, email: `${ctx.login}@users.noreply.github.com`, date: gitTime(now) };
   const committer = signatureField(ctx.body, 'committer', now) ?? fallback;
@@ -43,7 +53,10 @@ function putContents(ctx: RequestContext) {
   const commit = repo.commitChanges(branch, { [path]: content }, message, author, committer);
   return {
     status: existing === undefined ? 201 : 200,
-    body: { content: contentJson(repo, path, content, branch, ctx.baseUrl, false), commit: gitCommitJson(repo, commit, ctx.baseUrl) },
+    body: {
+      content: contentJson(repo, path, content, branch, ctx.baseUrl, false),
+      commit: gitCommitJson(repo, commit, ctx.baseUrl),
+    },
   };
 }
 
@@ -53,7 +66,9 @@ function listCommits(ctx: RequestContext) {
   const sha = repo.resolve(ref);
   if (sha === undefined) throw new HttpError(404, `No commit found for SHA: ${ref}`);
   const path = ctx.query.get('path');
-  const commits = [...(path === null || path === '' ? repo.firstParentLog(sha) : repo.pathHistory(sha, path))];
+  const commits = [
+    ...(path === null || path === '' ? repo.firstParentLog(sha) : repo.pathHistory(sha, path)),
+  ];
   const { page, headers } = paginate(commits, ctx, `/repos/${repo.fullName}/commits`);
   return { status: 200, body: page.map((c) => commitJson(repo, c, ctx.baseUrl)), headers };
 }
@@ -70,7 +85,8 @@ function createRef(ctx: RequestContext) {
   const repo = repoOf(ctx);
   const ref = stringField(ctx.body, 'ref');
   const sha = stringField(ctx.body, 'sha');
-  if (ref === undefined || sha === undefined) throw new HttpError(422, 'Invalid request.\n\n"ref" and "sha" are required.');
+  if (ref === undefined || sha === undefined)
+    throw new HttpError(422, 'Invalid request.\n\n"ref" and "sha" are required.');
   // Only branches are modelled; a tag or a malformed name is something rewind never creates.
   if (!/^refs\/heads\/[^\s~^:?*[\\]+$/.test(ref)) throw new HttpError(422, `${ref} is not a valid ref name.`);
   const branch = ref.slice('refs/heads/'.length);
@@ -87,7 +103,8 @@ function updateRef(ctx: RequestContext) {
   const current = repo.refs.get(branch);
   if (current === undefined) throw new HttpError(422, 'Reference does not exist');
   if (sha === undefined || !repo.commits.has(sha)) throw new HttpError(422, 'Object does not exist');
-  if (field(ctx.body, 'force') !== true && !repo.ancestors(sha).has(current)) throw new HttpError(422, 'Update is not a fast forward');
+  if (field(ctx.body, 'force') !== true && !repo.ancestors(sha).has(current))
+    throw new HttpError(422, 'Update is not a fast forward');
   // A head moved onto its base closes its open pull request, as on GitHub.
   repo.moveBranch(branch, sha, ctx.now().toISOString());
   return { status: 200, body: refJson(repo, branch, sha, ctx.baseUrl) };

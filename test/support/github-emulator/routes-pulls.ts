@@ -1,7 +1,15 @@
 /** Pull requests: list, create, update, squash/merge, labels, reviewers, comments, files. */
 import { RepoModel, blobSha, type PullState } from './git-model.ts';
 import { unifiedPatch } from './diff.ts';
-import { HttpError, field, paginate, stringField, validationFailed, type RequestContext, type Route } from './http.ts';
+import {
+  HttpError,
+  field,
+  paginate,
+  stringField,
+  validationFailed,
+  type RequestContext,
+  type Route,
+} from './http.ts';
 import { labelJson, pullJson } from './render.ts';
 
 const REPO = '/repos/([^/]+)/([^/]+)';
@@ -17,12 +25,19 @@ function pullOf(ctx: RequestContext, repo: RepoModel): PullState {
 }
 
 /** The files a pull request changes: head against the merge base with its base branch (GitHub's three-dot diff). */
-export function pullChanges(repo: RepoModel, pr: PullState): { path: string; before: string | undefined; after: string | undefined }[] {
+export function pullChanges(
+  repo: RepoModel,
+  pr: PullState,
+): { path: string; before: string | undefined; after: string | undefined }[] {
   const baseSha = repo.refs.get(pr.baseRef);
   const mb = baseSha === undefined ? undefined : repo.mergeBase(baseSha, pr.headSha);
   const from = mb === undefined ? new Map<string, string>() : repo.commit(mb).tree;
   const to = repo.commit(pr.headSha).tree;
-  return RepoModel.changedPaths(from, to).map((path) => ({ path, before: from.get(path), after: to.get(path) }));
+  return RepoModel.changedPaths(from, to).map((path) => ({
+    path,
+    before: from.get(path),
+    after: to.get(path),
+  }));
 }
 
 function listPulls(ctx: RequestContext) {
@@ -54,13 +69,23 @@ function createPull(ctx: RequestContext) {
   }
   const headSha = repo.refs.get(headRef);
   const baseSha = repo.refs.get(base);
-  if (headSha === undefined) throw validationFailed([{ resource: 'PullRequest', field: 'head', code: 'invalid' }]);
-  if (baseSha === undefined) throw validationFailed([{ resource: 'PullRequest', field: 'base', code: 'invalid' }]);
+  if (headSha === undefined)
+    throw validationFailed([{ resource: 'PullRequest', field: 'head', code: 'invalid' }]);
+  if (baseSha === undefined)
+    throw validationFailed([{ resource: 'PullRequest', field: 'base', code: 'invalid' }]);
   if (repo.allPulls().some((p) => p.state === 'open' && p.headRef === headRef && p.baseRef === base)) {
-    throw validationFailed([{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${repo.owner}:${headRef}.` }]);
+    throw validationFailed([
+      {
+        resource: 'PullRequest',
+        code: 'custom',
+        message: `A pull request already exists for ${repo.owner}:${headRef}.`,
+      },
+    ]);
   }
   if (repo.ancestors(baseSha).has(headSha)) {
-    throw validationFailed([{ resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${headRef}` }]);
+    throw validationFailed([
+      { resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${headRef}` },
+    ]);
   }
   const now = ctx.now().toISOString();
   const pr: PullState = {
@@ -105,7 +130,10 @@ function updatePull(ctx: RequestContext) {
     pr.state = 'closed';
     pr.closedAt = now;
   } else if (state === 'open' && pr.state === 'closed') {
-    if (pr.merged || !repo.refs.has(pr.headRef)) throw validationFailed([{ resource: 'PullRequest', code: 'custom', message: 'state cannot be changed.' }]);
+    if (pr.merged || !repo.refs.has(pr.headRef))
+      throw validationFailed([
+        { resource: 'PullRequest', code: 'custom', message: 'state cannot be changed.' },
+      ]);
     pr.state = 'open';
     pr.closedAt = null;
   }
@@ -116,11 +144,14 @@ function updatePull(ctx: RequestContext) {
 function mergePull(ctx: RequestContext) {
   const repo = repoOf(ctx);
   const pr = pullOf(ctx, repo);
-  if (pr.state !== 'open' || !repo.refs.has(pr.headRef)) throw new HttpError(405, 'Pull Request is not mergeable');
+  if (pr.state !== 'open' || !repo.refs.has(pr.headRef))
+    throw new HttpError(405, 'Pull Request is not mergeable');
   const sha = stringField(ctx.body, 'sha');
-  if (sha !== undefined && sha !== pr.headSha) throw new HttpError(409, 'Head branch was modified. Review and try the merge again.');
+  if (sha !== undefined && sha !== pr.headSha)
+    throw new HttpError(409, 'Head branch was modified. Review and try the merge again.');
   const method = stringField(ctx.body, 'merge_method') ?? 'merge';
-  if (method !== 'merge' && method !== 'squash') throw new HttpError(405, `${method} merges are not allowed on this repository.`);
+  if (method !== 'merge' && method !== 'squash')
+    throw new HttpError(405, `${method} merges are not allowed on this repository.`);
   const baseSha = repo.refs.get(pr.baseRef);
   if (baseSha === undefined) throw new HttpError(405, 'Pull Request is not mergeable');
   const base = repo.commit(baseSha);
@@ -157,15 +188,26 @@ function mergePull(ctx: RequestContext) {
     committer,
   });
   repo.refs.set(pr.baseRef, commit.sha);
-  Object.assign(pr, { state: 'closed', merged: true, mergedAt: now, closedAt: now, updatedAt: now, mergeCommitSha: commit.sha });
-  return { status: 200, body: { sha: commit.sha, merged: true, message: 'Pull Request successfully merged' } };
+  Object.assign(pr, {
+    state: 'closed',
+    merged: true,
+    mergedAt: now,
+    closedAt: now,
+    updatedAt: now,
+    mergeCommitSha: commit.sha,
+  });
+  return {
+    status: 200,
+    body: { sha: commit.sha, merged: true, message: 'Pull Request successfully merged' },
+  };
 }
 
 function addLabels(ctx: RequestContext) {
   const repo = repoOf(ctx);
   const pr = pullOf(ctx, repo);
   const raw = Array.isArray(ctx.body) ? ctx.body : field(ctx.body, 'labels');
-  if (!Array.isArray(raw) || raw.some((l) => typeof l !== 'string')) throw new HttpError(422, 'Invalid request.\n\n"labels" must be an array of strings.');
+  if (!Array.isArray(raw) || raw.some((l) => typeof l !== 'string'))
+    throw new HttpError(422, 'Invalid request.\n\n"labels" must be an array of strings.');
   for (const l of raw as string[]) if (!pr.labels.includes(l)) pr.labels.push(l);
   return { status: 200, body: pr.labels.map((l) => labelJson(repo, l, ctx.baseUrl)) };
 }
@@ -174,9 +216,11 @@ function requestReviewers(ctx: RequestContext) {
   const repo = repoOf(ctx);
   const pr = pullOf(ctx, repo);
   const raw = field(ctx.body, 'reviewers') ?? [];
-  if (!Array.isArray(raw) || raw.some((l) => typeof l !== 'string')) throw new HttpError(422, 'Invalid request.\n\n"reviewers" must be an array of strings.');
+  if (!Array.isArray(raw) || raw.some((l) => typeof l !== 'string'))
+    throw new HttpError(422, 'Invalid request.\n\n"reviewers" must be an array of strings.');
   const reviewers = raw as string[];
-  if (reviewers.includes(pr.user)) throw new HttpError(422, 'Review cannot be requested from pull request author.');
+  if (reviewers.includes(pr.user))
+    throw new HttpError(422, 'Review cannot be requested from pull request author.');
   if (repo.collaborators !== null && reviewers.some((r) => !repo.collaborators?.has(r))) {
     throw new HttpError(
       422,
@@ -239,7 +283,11 @@ export const pullRoutes: Route[] = [
   { method: 'PATCH', pattern: new RegExp(`^${REPO}/pulls/(\\d+)$`), handle: updatePull },
   { method: 'PUT', pattern: new RegExp(`^${REPO}/pulls/(\\d+)/merge$`), handle: mergePull },
   { method: 'GET', pattern: new RegExp(`^${REPO}/pulls/(\\d+)/files$`), handle: listFiles },
-  { method: 'POST', pattern: new RegExp(`^${REPO}/pulls/(\\d+)/requested_reviewers$`), handle: requestReviewers },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^${REPO}/pulls/(\\d+)/requested_reviewers$`),
+    handle: requestReviewers,
+  },
   { method: 'POST', pattern: new RegExp(`^${REPO}/issues/(\\d+)/labels$`), handle: addLabels },
   { method: 'POST', pattern: new RegExp(`^${REPO}/issues/(\\d+)/comments$`), handle: createComment },
 ];
