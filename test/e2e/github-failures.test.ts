@@ -26,36 +26,12 @@ function firing(opts: { severity?: string; fingerprint?: string; startsAt?: stri
   return p;
 }
 
-/**
- * Waits until BullMQ has finished a job. The audit record turns terminal a moment before the
- * Slack notification is sent and before BullMQ books the attempt, so assertions on those wait for this.
- */
-async function jobFinished(stack: Stack, jobId: string, timeoutMs = 10_000): Promise<'completed' | 'failed'> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await stack.runtime.queue.queue.getJob(jobId);
-    const state = job ? await job.getState() : 'missing';
-    if (state === 'completed' || state === 'failed') return state;
-    if (Date.now() > until) throw new Error(`job ${jobId} still ${state} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** The remediation's final record, once its job has finished. */
-async function settled(stack: Stack, id: string) {
-  await stack.waitFor(id);
-  await jobFinished(stack, `remediate-${id}`);
-  const rec = await stack.runtime.store.get(id);
-  assert.ok(rec);
-  return rec;
-}
-
 async function remediate(stack: Stack, body: object = firing()) {
   const res = await post(stack.app, body);
   assert.equal(res.statusCode, 202, res.body);
   const id = (res.json().remediations as Array<{ id: string }>)[0]?.id;
   assert.ok(id, res.body);
-  return { id, rec: await settled(stack, id) };
+  return { id, rec: await stack.settled(id) };
 }
 
 function changedLines(a: string, b: string): Array<[string, string]> {

@@ -36,33 +36,9 @@ async function remediationId(stack: Stack, body: object): Promise<string> {
   return first.id;
 }
 
-/**
- * Waits until BullMQ has finished a job. The audit record turns terminal a moment before the
- * Slack notification is sent and before BullMQ books the attempt, so assertions on those wait for this.
- */
-async function jobFinished(stack: Stack, jobId: string, timeoutMs = 10_000): Promise<'completed' | 'failed'> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await stack.runtime.queue.queue.getJob(jobId);
-    const state = job ? await job.getState() : 'missing';
-    if (state === 'completed' || state === 'failed') return state;
-    if (Date.now() > until) throw new Error(`job ${jobId} still ${state} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** The remediation's final record, once its job has finished. */
-async function settled(stack: Stack, id: string) {
-  await stack.waitFor(id);
-  await jobFinished(stack, `remediate-${id}`);
-  const rec = await stack.runtime.store.get(id);
-  assert.ok(rec);
-  return rec;
-}
-
 /** Waits until the resolution job of a remediation has run to completion. */
 async function resolutionDone(stack: Stack, id: string): Promise<void> {
-  assert.equal(await jobFinished(stack, `resolve-${id}`), 'completed');
+  assert.equal(await stack.jobFinished(`resolve-${id}`), 'completed');
 }
 
 describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', () => {
@@ -91,7 +67,7 @@ describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', 
     seedSampleRepo(gh, RELEASED);
     const s = (stack = await startStack({ githubUrl: gh.url, clock }));
     const id = await remediationId(s, payload('a-firing-single.json', 'warning'));
-    const opened = await settled(s, id);
+    const opened = await s.settled(id);
     assert.equal(opened.state, 'pr_opened', `${opened.reason ?? ''} ${opened.error ?? ''}`);
     assert.ok(gh.branches('acme', 'gitops').includes(BRANCH));
 
@@ -143,7 +119,7 @@ describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', 
     seedSampleRepo(gh, RELEASED);
     const s = (stack = await startStack({ githubUrl: gh.url, clock, policyData: dataFile }));
     const id = await remediationId(s, payload('a-firing-single.json', 'warning'));
-    assert.equal((await settled(s, id)).state, 'pr_opened');
+    assert.equal((await s.settled(id)).state, 'pr_opened');
 
     await post(s.app, payload('c-resolved-single.json', 'warning'));
     await resolutionDone(s, id);
@@ -164,7 +140,7 @@ describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', 
     seedSampleRepo(gh, RELEASED);
     const s = (stack = await startStack({ githubUrl: gh.url, clock }));
     const id = await remediationId(s, payload('a-firing-single.json', 'critical'));
-    assert.equal((await settled(s, id)).state, 'merged');
+    assert.equal((await s.settled(id)).state, 'merged');
 
     await post(s.app, payload('c-resolved-single.json', 'critical'));
     await resolutionDone(s, id);
@@ -207,7 +183,7 @@ describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', 
       backoffBaseMs: 20,
       httpLogger: false,
     });
-    const rec = await settled(s, id);
+    const rec = await s.settled(id);
     assert.equal(rec.state, 'noop');
     assert.match(
       rec.reason ?? '',
@@ -241,7 +217,7 @@ describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', 
     assert.equal(pulls.length, 1);
     assert.equal(pulls[0]?.state, 'closed');
     assert.equal(pulls[0]?.comments.length, 1, 'closed exactly once');
-    await jobFinished(s, `resolve-${id}-after-remediation`);
+    await s.jobFinished(`resolve-${id}-after-remediation`);
     assert.deepEqual(
       s.events.map((e) => e.kind),
       ['pr_opened', 'closed'],

@@ -39,30 +39,6 @@ async function startWorkerReplica(stack: Stack, events: RemediationEvent[]) {
   });
 }
 
-/**
- * Waits until BullMQ has finished a job. The audit record turns terminal a moment before the
- * Slack notification is sent and before BullMQ books the attempt, so assertions on those wait for this.
- */
-async function jobFinished(stack: Stack, jobId: string, timeoutMs = 10_000): Promise<'completed' | 'failed'> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await stack.runtime.queue.queue.getJob(jobId);
-    const state = job ? await job.getState() : 'missing';
-    if (state === 'completed' || state === 'failed') return state;
-    if (Date.now() > until) throw new Error(`job ${jobId} still ${state} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** The remediation's final record, once its job has finished. */
-async function settled(stack: Stack, id: string) {
-  await stack.waitFor(id);
-  await jobFinished(stack, `remediate-${id}`);
-  const rec = await stack.runtime.store.get(id);
-  assert.ok(rec);
-  return rec;
-}
-
 async function allJobs(stack: Stack) {
   return stack.runtime.queue.queue.getJobs([
     'waiting',
@@ -110,7 +86,7 @@ describe('alert storms, end to end (emulator, real Redis, compiled policy)', () 
     const [id] = [...ids];
     assert.ok(id);
 
-    const rec = await settled(s, id);
+    const rec = await s.settled(id);
     assert.equal(rec.state, 'merged', `${rec.reason ?? ''} ${rec.error ?? ''}`);
     assert.equal(rec.alerts.length, 1);
     assert.equal(rec.seenAgain, 199);
@@ -173,7 +149,7 @@ describe('alert storms, end to end (emulator, real Redis, compiled policy)', () 
 
     const events: RemediationEvent[] = [];
     worker = await startWorkerReplica(s, events);
-    const rec = await settled(s, id);
+    const rec = await s.settled(id);
     assert.equal(rec.state, 'merged', `${rec.reason ?? ''} ${rec.error ?? ''}`);
     assert.equal(rec.alerts.length, 120);
     const pulls = gh.pulls('acme', 'gitops');

@@ -83,17 +83,24 @@ export async function startStack(opts: {
         await new Promise((r) => setTimeout(r, 25));
       }
     },
-    /** terminal record AND its BullMQ job finished (notifications are sent between the two) */
-    async settled(id: string, timeoutMs = 10_000): Promise<RemediationRecord> {
-      await this.waitFor(id, undefined, timeoutMs);
+    /**
+     * Waits until BullMQ has finished a job. The audit record turns terminal a moment before the
+     * Slack notification is sent and before BullMQ books the attempt, so assertions on those wait for this.
+     */
+    async jobFinished(jobId: string, timeoutMs = 10_000): Promise<'completed' | 'failed'> {
       const until = Date.now() + timeoutMs;
       for (;;) {
-        const job = await started.runtime.queue.queue.getJob(`remediate-${id}`);
+        const job = await started.runtime.queue.queue.getJob(jobId);
         const state = job ? await job.getState() : 'missing';
-        if (state === 'completed' || state === 'failed') break;
-        if (Date.now() > until) throw new Error(`job remediate-${id} still ${state}`);
+        if (state === 'completed' || state === 'failed') return state;
+        if (Date.now() > until) throw new Error(`job ${jobId} still ${state} after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 25));
       }
+    },
+    /** The remediation's final record, once its job has finished. */
+    async settled(id: string, timeoutMs = 10_000): Promise<RemediationRecord> {
+      await this.waitFor(id, undefined, timeoutMs);
+      await this.jobFinished(`remediate-${id}`, timeoutMs);
       const rec = await started.runtime.store.get(id);
       if (!rec) throw new Error(`remediation ${id} vanished`);
       return rec;
