@@ -46,7 +46,10 @@ export async function buildApp(deps: AppDeps) {
   );
 
   app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/v1/')) return;
+    // The matched route decides, not the raw URL: the router also reaches /v1 routes through
+    // percent-encoded paths (/%761/...) and absolute-form targets (http://host/v1/...).
+    const route = req.routeOptions.url ?? '';
+    if (!route.startsWith('/v1/') && !req.url.startsWith('/v1/')) return;
     if (!bearerMatches(req.headers.authorization, deps.webhookToken)) {
       return reply
         .code(401)

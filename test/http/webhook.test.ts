@@ -39,6 +39,23 @@ describe('POST /v1/alertmanager', () => {
     assert.equal((await t.store.list({ limit: 10 })).length, 0);
   });
 
+  test('401 for every spelling of a /v1 route: percent-encoded paths and absolute-form targets reach the same handlers', async () => {
+    const body = samplePayload('a-firing-single.json');
+    for (const url of ['/%761/alertmanager', '/v%31/alertmanager', 'http://rewind.example/v1/alertmanager']) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload: body,
+      });
+      assert.equal(res.statusCode, 401, url);
+    }
+    for (const url of ['/%761/remediations', '/v%31/remediations/rem_abc']) {
+      assert.equal((await t.app.inject({ url })).statusCode, 401, url);
+    }
+    assert.equal((await t.store.list({ limit: 10 })).length, 0, 'nothing stored without a token');
+  });
+
   test('415 for a body that is not JSON', async () => {
     const res = await post(t.app, 'alerts=1', { 'content-type': 'application/x-www-form-urlencoded' });
     assert.equal(res.statusCode, 415);
