@@ -52,7 +52,8 @@ return {'created', newId, 'queued'}
 
 /**
  * A resolved alert. ARGV: prefix, target, incidentKey, resolvedAtIso
- * Returns {} when the incident is unknown, else {id, state, allResolved(0|1), firstResolution(0|1)}.
+ * Returns {} when the incident is unknown, else {id, state, allResolved(0 no|1 now|2 already), firstResolution(0|1),
+ * the recorded resolution time (the first one; empty while not all resolved)}.
  */
 export const ADMIT_RESOLVED = `
 local p, target, incident, resolvedAt = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -67,7 +68,7 @@ if redis.call('SCARD', rk .. ':resolved') >= redis.call('SCARD', rk .. ':inciden
   all = 1
   if redis.call('HSETNX', rk, 'step:resolved', resolvedAt) == 0 then all = 2 end
 end
-return {id, redis.call('HGET', rk, 'state'), all, added}
+return {id, redis.call('HGET', rk, 'state'), all, added, redis.call('HGET', rk, 'step:resolved') or ''}
 `;
 
 /** Clear the target's in-flight marker only if it still names this remediation. ARGV: prefix, target, id */

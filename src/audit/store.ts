@@ -33,8 +33,13 @@ export interface RecordPatch {
 export interface ResolvedAdmission {
   remediationId: string;
   state: RemediationState;
-  /** this alert resolved the last open incident of the remediation (first time only) */
+  /**
+   * every incident of the remediation has resolved (now or by an earlier delivery: a redelivery after
+   * a failed enqueue must enqueue again; the job id makes that a no-op otherwise)
+   */
   allResolved: boolean;
+  /** the recorded resolution time (the first delivery's); set when allResolved */
+  resolvedAt: string;
 }
 
 export interface RollbackHistory {
@@ -94,9 +99,14 @@ export function createAuditStore(opts: AuditStoreOptions) {
       p.target,
       incidentKey(p.alert),
       p.resolvedAt,
-    )) as [] | [string, RemediationState, number, number];
+    )) as [] | [string, RemediationState, number, number, string];
     if (res.length === 0) return null;
-    return { remediationId: res[0], state: res[1], allResolved: res[2] === 1 };
+    return {
+      remediationId: res[0],
+      state: res[1],
+      allResolved: res[2] >= 1,
+      resolvedAt: res[4] || p.resolvedAt,
+    };
   }
 
   async function get(id: string): Promise<RemediationRecord | null> {

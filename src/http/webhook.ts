@@ -73,7 +73,11 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
             remediations.set(adm.remediationId, r.target.name);
             deps.metrics.alerts.inc({ status: 'resolved', outcome: 'accepted' });
             if (adm.allResolved) {
-              await deps.queue.enqueue({ kind: 'resolve', remediationId: adm.remediationId, resolvedAt });
+              await deps.queue.enqueue({
+                kind: 'resolve',
+                remediationId: adm.remediationId,
+                resolvedAt: adm.resolvedAt,
+              });
             }
           }
         } catch (err) {

@@ -112,4 +112,34 @@ describe('admission through Redis', () => {
     assert.equal(res.json().remediations[0].id, active.id);
     assert.ok(await t.queue.queue.getJob(`remediate-${active.id}`), 'job re-added');
   });
+  test('a resolution stored by a delivery that died before enqueuing its job is repaired by the retry', async () => {
+    const p = firing({
+      service: 'checkout',
+      fingerprint: 'cccccccccccccccc',
+      startsAt: '2026-11-26T04:00:00Z',
+    });
+    const created = await post(t.app, p);
+    const id = created.json().remediations[0].id as string;
+    const rec = await t.store.get(id);
+    assert.ok(rec);
+    // finish the remediation (and whatever the earlier tests attached to it) so this incident is its only one
+    await t.store.update(id, { state: 'pr_opened' }, new Date());
+    await t.store.releaseActive(rec.target, id);
+    for (const a of rec.alerts) {
+      await t.store.admitResolved({ target: rec.target, alert: a, resolvedAt: '2026-11-26T04:10:00Z' });
+    }
+    // the first delivery stored the resolution, then died before adding the job (simulated: no job)
+    await (await t.queue.queue.getJob(`resolve-${id}`))?.remove();
+    assert.equal(await t.queue.queue.getJob(`resolve-${id}`), undefined);
+
+    const res = await post(t.app, resolved(p)); // Alertmanager retries the whole notification
+    assert.equal(res.statusCode, 202);
+    const job = await t.queue.queue.getJob(`resolve-${id}`);
+    assert.ok(job, 'resolve job re-added by the redelivery');
+    assert.deepEqual(
+      job.data,
+      { kind: 'resolve', remediationId: id, resolvedAt: '2026-11-26T04:10:00Z' },
+      'the first recorded resolution time',
+    );
+  });
 });
