@@ -26,7 +26,10 @@ if existing then
   end
 end
 local active = redis.call('GET', activeKey)
-if active and redis.call('EXISTS', p .. ':rem:' .. active) == 1 then
+-- Only a remediation still queued or running takes more incidents: a marker left behind by a
+-- worker that wrote its terminal state but never released it (Redis blip, crash) must not swallow them.
+local activeState = active and redis.call('HGET', p .. ':rem:' .. active, 'state')
+if activeState == 'queued' or activeState == 'processing' then
   local rk = p .. ':rem:' .. active
   redis.call('SET', incKey, active, 'EX', ttl)
   redis.call('SADD', rk .. ':incidents', incident)

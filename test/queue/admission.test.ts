@@ -142,4 +142,31 @@ describe('admission through Redis', () => {
       'the first recorded resolution time',
     );
   });
+  test('a finished remediation whose in-flight marker was never released takes no new incidents', async () => {
+    const first = await post(
+      t.app,
+      firing({ fingerprint: 'dddddddddddddddd', startsAt: '2026-11-26T05:00:00Z' }),
+    );
+    const id = first.json().remediations[0].id as string;
+    const rec = await t.store.get(id);
+    assert.ok(rec);
+    await t.store.releaseActive(rec.target, id);
+    const fresh = await post(
+      t.app,
+      firing({ fingerprint: 'eeeeeeeeeeeeeeee', startsAt: '2026-11-26T05:01:00Z' }),
+    );
+    const freshId = fresh.json().remediations[0].id as string;
+    // the worker wrote the terminal state, then lost Redis (or the process) before releasing the marker
+    await t.store.update(freshId, { state: 'denied' }, new Date());
+
+    const next = await post(
+      t.app,
+      firing({ fingerprint: 'ffffffffffffffff', startsAt: '2026-11-26T05:02:00Z' }),
+    );
+    assert.equal(next.statusCode, 202);
+    const nextId = next.json().remediations[0].id as string;
+    assert.notEqual(nextId, freshId, 'a new remediation, not an attachment to a denied one');
+    assert.equal((await t.store.get(nextId))?.state, 'queued');
+    assert.ok(await t.queue.queue.getJob(`remediate-${nextId}`), 'and its job');
+  });
 });
