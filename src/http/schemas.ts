@@ -10,7 +10,9 @@ export const AlertSchema = Type.Object({
   annotations: Type.Optional(StringMap),
   startsAt: Type.String({ format: 'date-time' }),
   endsAt: Type.Optional(Type.String({ maxLength: 64 })),
-  generatorURL: Type.Optional(Type.String({ maxLength: 4096 })),
+  // Prometheus puts the whole URL-encoded expression here; only bodyLimit caps it, since a 400 for
+  // one long URL makes Alertmanager drop the whole notification (it retries 5xx only).
+  generatorURL: Type.Optional(Type.String()),
   fingerprint: Type.String({ pattern: '^[0-9a-fA-F]{1,64}$' }),
 });
 

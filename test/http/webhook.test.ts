@@ -101,6 +101,19 @@ describe('POST /v1/alertmanager', () => {
     assert.equal(res.statusCode, 202);
   });
 
+  test('a long Prometheus generatorURL (a big expression, URL-encoded) is accepted, not a 400 Alertmanager drops', async () => {
+    const p = sampleJson('b-group-3-services.json');
+    const expr = encodeURIComponent(
+      'sum by (service) (rate(http_requests_total{code=~"5..",env="test"}[5m])) / sum by (service) (rate(http_requests_total{env="test"}[5m])) > 0.05 or '.repeat(
+        40,
+      ),
+    );
+    (p.alerts[0] as Record<string, unknown>).generatorURL =
+      `http://prometheus:9090/graph?g0.expr=${expr}&g0.tab=1`;
+    const res = await post(t.app, p);
+    assert.equal(res.statusCode, 202, res.body);
+  });
+
   test('each real sample payload is accepted with the right counts', async () => {
     const expected: Record<
       (typeof SAMPLE_PAYLOADS)[number],
