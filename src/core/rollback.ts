@@ -107,7 +107,9 @@ export async function analyzeHistory(
         );
       }
     }
-    if (versionsEqual(version, current) || skipped.has(formatVersion(version))) continue;
+    // A revision that pins nothing (Helm `tag: ""`, a bare `image: app`) is not a version to return to.
+    const unpinned = (version.tag ?? '') === '' && (version.digest ?? '') === '';
+    if (unpinned || versionsEqual(version, current) || skipped.has(formatVersion(version))) continue;
     candidate = { to: version, toCommit: commit.sha };
     break; // the iterator's return() runs: no further pages are fetched
   }

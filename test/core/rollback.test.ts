@@ -196,6 +196,20 @@ describe('analyzeHistory', () => {
     assert.equal(deleted.current.commit, 'c0');
   });
 
+  it('a revision that pins no version (Helm `tag: ""`, a bare image) is never the candidate', async () => {
+    // "app=-" stands for a file that names the image but pins nothing, e.g. the `tag: ""` of `helm create`
+    const unpinned = (text: string): ImageVersion | null => (/^app=-$/m.test(text) ? {} : versionOf(text));
+    const a = await analyzeHistory(history([{ app: 'v2' }, { app: '-' }]), unpinned, tag('v2'));
+    assert.equal(a.candidate, null);
+    assert.match(a.reason ?? '', /no earlier version/);
+    const b = await analyzeHistory(
+      history([{ app: 'v2' }, { app: '-' }, { app: 'v1' }]),
+      unpinned,
+      tag('v2'),
+    );
+    assert.deepEqual(b.candidate, { to: tag('v1'), toCommit: 'c2' });
+  });
+
   it('a history that does not start at the current version is a retryable conflict (the file moved)', async () => {
     await assert.rejects(
       analyzeHistory(history([{ app: 'v3' }, { app: 'v2' }]), versionOf, tag('v2')),
