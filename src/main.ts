@@ -27,12 +27,21 @@ function flag(args: string[], name: string): string | undefined {
 async function serve(role: Role, config: Config): Promise<void> {
   const started = await startRole(role, config);
   const { app } = started;
-  closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+  const grace = closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');
     await started.close();
   });
-  await app.listen({ host: config.server.host, port: config.server.port });
+  try {
+    await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (err) {
+    // The worker and Redis clients are already running: without closing them the process would
+    // stay up as a headless worker that no probe or load balancer can reach.
+    // (and close-with-grace would turn the exit into a clean 0 on beforeExit)
+    grace.uninstall();
+    await started.close().catch(() => {});
+    throw err;
+  }
   app.log.info(
     {
       role,

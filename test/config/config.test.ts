@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,5 +157,37 @@ describe('config', () => {
     assert.equal(res.status, 78);
     assert.match(res.stderr, /REWIND_WEBHOOK_TOKEN is not set/);
     assert.doesNotMatch(res.stderr + res.stdout, /ghp_do_not_print/);
+  });
+  test('serve exits (1, the reason on stderr) when its port is taken, instead of running on as a headless worker', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as AddressInfo;
+    const dir = mkdtempSync(join(tmpdir(), 'rewind-cfg-'));
+    const file = join(dir, 'rewind.yaml');
+    writeFileSync(file, EXAMPLE.replace(/^redis:$/m, `redis:\n  prefix: "rewind-test:port-taken-${port}"`));
+    const child = spawn(process.execPath, ['bin/rewind.js', 'serve'], {
+      env: {
+        PATH: process.env.PATH,
+        REWIND_CONFIG: file,
+        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        REWIND_WEBHOOK_TOKEN: 'x'.repeat(32),
+        REWIND_DRY_RUN: 'true',
+        LOG_LEVEL: 'silent',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const [code] = (await new Promise((resolve) => child.once('exit', (...a) => resolve(a)))) as [
+      number | null,
+      string | null,
+    ];
+    clearTimeout(timer);
+    busy.close();
+    assert.equal(code, 1, `exit code (stderr: ${stderr})`);
+    assert.match(stderr, /EADDRINUSE/);
   });
 });
