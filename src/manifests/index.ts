@@ -4,7 +4,7 @@
  * The format is detected from the content; every format that recognises the
  * file contributes occurrences, and they must all agree.
  */
-import { isSeq } from 'yaml';
+import { isScalar, isSeq, visit } from 'yaml';
 import { errorMessage, RewindError } from '../core/errors.ts';
 import type { ImageVersion } from '../core/types.ts';
 import { formatVersion, versionsEqual } from '../core/version.ts';
@@ -103,6 +103,58 @@ function analyze(content: string, spec: ImageSpec, fileName: string): Analysis {
   return { ctx, occurrences, version: { ...first.version } };
 }
 
+const PROBE = '-rewind-alias-probe';
+
+/** The images (by name) whose pinned version reads `probe`, the target first. */
+function probeReaders(content: string, spec: ImageSpec, fileName: string): string[] {
+  const { docs, error } = parseDocs(content);
+  if (error !== undefined) return [];
+  const base = { content, docs, fileName, eol: detectEol(content) };
+  const reads = (ctx: ManifestContext): boolean =>
+    FORMATS.filter((f) => f.detect(ctx)).some((f) =>
+      f.extract(ctx).occurrences.some((o) => formatVersion(o.version).includes(PROBE)),
+    );
+  if (reads({ ...base, image: spec.image, tagKey: spec.tagKey })) return [spec.image];
+  const plain = { ...base, tagKey: undefined };
+  const names = new Set(
+    FORMATS.flatMap((f) =>
+      f.detect({ ...plain, image: '' }) ? f.extract({ ...plain, image: '' }).seen : [],
+    ),
+  );
+  return [...names].filter((name) => name !== spec.image && reads({ ...plain, image: name }));
+}
+
+/**
+ * A version scalar the edit changes may carry an anchor that other places alias. Aliases read by the
+ * same image (one anchor for the app and its init container) or by no image at all are fine; an
+ * alias in another image's tag field would silently roll that image back too, so the edit is refused.
+ */
+function checkSharedAnchors(a: Analysis, spec: ImageSpec): void {
+  const { content, fileName } = a.ctx;
+  const edited = a.occurrences.flatMap((o) => o.spans);
+  for (const doc of a.ctx.docs) {
+    visit(doc, {
+      Alias(_key, alias) {
+        const source = alias.resolve(doc);
+        if (!isScalar(source) || !source.range || !alias.range) return;
+        const [start, end] = source.range;
+        if (!edited.some(([s, e]) => start >= s && end <= e)) return;
+        // Replace just this alias by a marked copy of its value and see whose version it is.
+        const probe = JSON.stringify(`${String(source.value)}${PROBE}`);
+        const text = content.slice(0, alias.range[0]) + probe + content.slice(alias.range[1]);
+        const readers = probeReaders(text, spec, fileName);
+        // read by the target itself, or by no image (a version label, an env var): it follows the release
+        if (readers.length === 0 || readers[0] === spec.image) return;
+        throw new RewindError(
+          'edit_not_confirmed',
+          `${fileName}: the version of ${spec.image} at line ${lineAt(content, start)} is a YAML anchor that ` +
+            `${readers.join(', ')} also uses (line ${lineAt(content, alias.range[0])}); the edit would change it too`,
+        );
+      },
+    });
+  }
+}
+
 /** The version the file pins for `spec.image` (`{}` when an entry names the image but pins nothing). */
 export function extractVersion(content: string, spec: ImageSpec, fileName: string): ImageVersion {
   return analyze(content, spec, fileName).version;
@@ -110,7 +162,9 @@ export function extractVersion(content: string, spec: ImageSpec, fileName: strin
 
 /** Same content with only the bytes of the tag/digest changed to `to`, at every occurrence of the image. */
 export function replaceVersion(content: string, spec: ImageSpec, to: ImageVersion, fileName: string): string {
-  const { ctx, occurrences } = analyze(content, spec, fileName);
+  const before = analyze(content, spec, fileName);
+  checkSharedAnchors(before, spec);
+  const { ctx, occurrences } = before;
   const out = applyEdits(
     ctx,
     occurrences.flatMap((o) => o.edits(to)),
