@@ -70,10 +70,14 @@ export interface Slot {
   type: Scalar.Type | undefined;
 }
 
+const YAML_NULL = /^(?:~|null|Null|NULL)$/;
+
 export function slotOf(doc: Doc, node: unknown): Slot | undefined {
   const n = resolve(doc, node);
   if (!isScalar(n) || !n.range) return undefined;
-  const value = typeof n.value === 'string' ? n.value : String(n.value ?? '');
+  const raw = typeof n.value === 'string' ? n.value : String(n.value ?? '');
+  // A plain null is "unset" to Helm and kustomize (go-yaml), not the string "null".
+  const value = n.type === 'PLAIN' && YAML_NULL.test(raw) ? '' : raw;
   return { start: n.range[0], end: n.range[1], value, type: n.type };
 }
 

@@ -61,10 +61,14 @@ const formats = {
   workloads: workloadArb,
   'flux setters': fluxArb,
 };
+/** A plain YAML null written as the old version pins nothing (test/manifests/null-version.test.ts). */
+const pinsEverySlot = (g: Generated): boolean =>
+  g.slots.every((s) => s.style !== 'plain' || !/^(?:~|null|Null|NULL)$/.test(s.before));
+
 for (const [name, arb] of Object.entries(formats)) {
   test(`${name}: only the version bytes change`, () => {
     fc.assert(
-      fc.property(arb, renderOptionsArb, (g, o) => check(g, o)),
+      fc.property(arb.filter(pinsEverySlot), renderOptionsArb, (g, o) => check(g, o)),
       { numRuns: NUM_RUNS },
     );
   });
