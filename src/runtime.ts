@@ -63,6 +63,11 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     logger: logger.child({ component: 'policy' }),
     metrics,
     watch: true,
+  }).catch(async (err: unknown) => {
+    // An open Redis connection would keep a process that cannot serve alive forever.
+    await queue.close().catch(() => {});
+    redis.disconnect();
+    throw err;
   });
   const octokit = createOctokit({
     baseUrl: config.github.apiUrl,

@@ -158,36 +158,54 @@ describe('config', () => {
     assert.match(res.stderr, /REWIND_WEBHOOK_TOKEN is not set/);
     assert.doesNotMatch(res.stderr + res.stdout, /ghp_do_not_print/);
   });
+
   test('serve exits (1, the reason on stderr) when its port is taken, instead of running on as a headless worker', async () => {
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const { port } = busy.address() as AddressInfo;
-    const dir = mkdtempSync(join(tmpdir(), 'rewind-cfg-'));
-    const file = join(dir, 'rewind.yaml');
-    writeFileSync(file, EXAMPLE.replace(/^redis:$/m, `redis:\n  prefix: "rewind-test:port-taken-${port}"`));
-    const child = spawn(process.execPath, ['bin/rewind.js', 'serve'], {
-      env: {
-        PATH: process.env.PATH,
-        REWIND_CONFIG: file,
-        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        REWIND_WEBHOOK_TOKEN: 'x'.repeat(32),
-        REWIND_DRY_RUN: 'true',
-        LOG_LEVEL: 'silent',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const [code] = (await new Promise((resolve) => child.once('exit', (...a) => resolve(a)))) as [
-      number | null,
-      string | null,
-    ];
-    clearTimeout(timer);
+    const res = await serveUntilExit(EXAMPLE, { PORT: String(port) });
     busy.close();
-    assert.equal(code, 1, `exit code (stderr: ${stderr})`);
-    assert.match(stderr, /EADDRINUSE/);
+    assert.equal(res.code, 1, `exit code (stderr: ${res.stderr})`);
+    assert.match(res.stderr, /EADDRINUSE/);
+  });
+
+  test('serve exits (1, the reason on stderr) when the policy file cannot be loaded, instead of hanging on its Redis client', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rewind-cfg-'));
+    const wasm = join(dir, 'policy.wasm');
+    writeFileSync(wasm, 'not wasm');
+    const res = await serveUntilExit(EXAMPLE.replace('wasm: policies/build/policy.wasm', `wasm: ${wasm}`), {
+      PORT: '0',
+    });
+    assert.equal(res.code, 1, `exit code (stderr: ${res.stderr})`);
+    assert.match(res.stderr, /policy could not be loaded/);
   });
 });
+
+/** `rewind serve` in dry run with `config` (own Redis prefix); resolves when it exits (null if killed after 20 s). */
+async function serveUntilExit(config: string, env: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), 'rewind-cfg-'));
+  const file = join(dir, 'rewind.yaml');
+  writeFileSync(
+    file,
+    config.replace(/^redis:$/m, `redis:\n  prefix: "rewind-test:serve-exit-${process.pid}"`),
+  );
+  const child = spawn(process.execPath, ['bin/rewind.js', 'serve'], {
+    env: {
+      PATH: process.env.PATH,
+      REWIND_CONFIG: file,
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      HOST: '127.0.0.1',
+      REWIND_WEBHOOK_TOKEN: 'x'.repeat(32),
+      REWIND_DRY_RUN: 'true',
+      LOG_LEVEL: 'silent',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stderr };
+}
