@@ -32,10 +32,12 @@ export function escapeSlack(s: string, max = 300): string {
 
 /** A git ref component: only characters git and GitHub accept without quoting. */
 export function refComponent(s: string): string {
+  // cut before trimming, so a cut never leaves a trailing "." or ".lock" (git refuses both)
   const cleaned = s
     .replace(/[^A-Za-z0-9._-]/g, '-')
     .replace(/\.{2,}/g, '.')
+    .slice(0, 100)
     .replace(/^[.-]+|[.-]+$/g, '')
     .replace(/\.lock$/i, '-lock');
-  return cleaned.slice(0, 100) || 'x';
+  return cleaned || 'x';
 }

@@ -81,6 +81,12 @@ Rewind-Rolled-Back-From: v1.2.0
     assert.equal(refComponent('..bad~tag^:x.lock'), 'bad-tag--x-lock');
   });
 
+  test('a tag cut to 100 characters still ends like a valid ref component (no "." or ".lock")', () => {
+    // Docker tags may be 128 characters long
+    assert.equal(refComponent(`${'a'.repeat(99)}.x`), 'a'.repeat(99));
+    assert.equal(refComponent(`${'a'.repeat(95)}.lock.b`), `${'a'.repeat(95)}-lock`);
+  });
+
   test('escaping helpers', () => {
     assert.equal(oneLine('a\n\tb\u2028c'), 'a b c');
     assert.equal(oneLine('x'.repeat(10), 5), 'xxxx…');
