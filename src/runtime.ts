@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Config } from './config/config.ts';
@@ -90,7 +89,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     notifier:
       overrides.notifier ??
       (config.slackWebhookUrl ? createSlackNotifier(config.slackWebhookUrl) : noopNotifier),
-    closeOnResolve: () => readCloseOnResolve(config.policy.data),
+    closeOnResolve: () => closeOnResolveOf(policy.data()),
     async close() {
       await queue.close().catch(() => {});
       await policy.close();
@@ -99,14 +98,12 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
   };
 }
 
-/** closeOnResolve lives in the policy data so one file holds every rollback switch; read fresh so edits apply. */
-export function readCloseOnResolve(dataPath: string): boolean {
-  try {
-    const data = JSON.parse(readFileSync(dataPath, 'utf8')) as { rewind?: { closeOnResolve?: unknown } };
-    return data.rewind?.closeOnResolve !== false;
-  } catch {
-    return true;
-  }
+/**
+ * closeOnResolve lives in the policy data so one file holds every rollback switch. Read from the data
+ * the engine has in force (edits apply on reload), never from the file: a broken edit must not flip it.
+ */
+export function closeOnResolveOf(data: unknown): boolean {
+  return (data as { rewind?: { closeOnResolve?: unknown } } | null)?.rewind?.closeOnResolve !== false;
 }
 
 /** Give the first connection a moment, so the first webhook after start is not a needless 503. */

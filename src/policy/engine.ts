@@ -44,10 +44,13 @@ export interface ReloadablePolicyEngine extends PolicyEngine {
   reload(): Promise<boolean>;
   /** what is loaded: when, and content hashes to tell builds apart in logs and status pages */
   loaded(): { at: Date; wasmSha256: string; dataSha256: string };
+  /** the policy data in force (a file that failed to reload leaves the previous data in force) */
+  data(): unknown;
 }
 
 interface Loaded {
   policy: LoadedPolicy;
+  data: unknown;
   at: Date;
   wasmSha256: string;
   dataSha256: string;
@@ -79,7 +82,7 @@ async function loadFiles(wasmPath: string, dataPath: string, clock: Clock): Prom
   // Data is set once per loaded instance, before it becomes visible to
   // evaluate(): an evaluation never sees a half-swapped policy/data pair.
   policy.setData(data);
-  return { policy, at: clock.now(), wasmSha256: sha256(wasm), dataSha256: sha256(dataText) };
+  return { policy, data, at: clock.now(), wasmSha256: sha256(wasm), dataSha256: sha256(dataText) };
 }
 
 /**
@@ -183,6 +186,7 @@ export async function createPolicyEngine(opts: PolicyEngineOptions): Promise<Rel
     isReady: () => true,
     reload,
     loaded: () => ({ at: current.at, wasmSha256: current.wasmSha256, dataSha256: current.dataSha256 }),
+    data: () => current.data,
     /** Stops watching; evaluations keep working so in-flight jobs can finish during shutdown. */
     async close(): Promise<void> {
       clearTimeout(timer);

@@ -136,6 +136,27 @@ describe('resolved alerts, end to end (emulator, real Redis, compiled policy)', 
     );
   });
 
+  test('closeOnResolve false stays in force when an edit breaks the policy data (the reload keeps the loaded data)', async () => {
+    const data = JSON.parse(readFileSync('policies/data.json', 'utf8')) as {
+      rewind: Record<string, unknown>;
+    };
+    data.rewind.closeOnResolve = false;
+    const dataFile = join(tmp, 'data-broken-later.json');
+    writeFileSync(dataFile, JSON.stringify(data));
+    seedSampleRepo(gh, RELEASED);
+    const s = (stack = await startStack({ githubUrl: gh.url, clock, policyData: dataFile }));
+    const id = await remediationId(s, payload('a-firing-single.json', 'warning'));
+    assert.equal((await s.settled(id)).state, 'pr_opened');
+
+    writeFileSync(dataFile, JSON.stringify(data).slice(0, -10)); // a half-saved edit
+    assert.equal(await s.runtime.policy.reload(), false, 'the broken file is refused');
+
+    await post(s.app, payload('c-resolved-single.json', 'warning'));
+    await resolutionDone(s, id);
+    assert.equal((await s.runtime.store.get(id))?.state, 'pr_opened');
+    assert.equal(gh.pulls('acme', 'gitops')[0]?.state, 'open');
+  });
+
   test('after a merged rollback, the resolution records the time to recovery and observes the metric', async () => {
     seedSampleRepo(gh, RELEASED);
     const s = (stack = await startStack({ githubUrl: gh.url, clock }));
