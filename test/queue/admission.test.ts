@@ -3,6 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis.ts';
 import { sampleJson, sampleTarget } from '../support/fixtures.ts';
 import { post, testApp } from '../support/app.ts';
+import { createAuditStore } from '../../src/audit/store.ts';
+import { payloadAlerts, type WebhookPayload } from '../../src/http/schemas.ts';
 
 const redis = testRedis();
 after(() => redis.disconnect());
@@ -168,5 +170,35 @@ describe('admission through Redis', () => {
     assert.notEqual(nextId, freshId, 'a new remediation, not an attachment to a denied one');
     assert.equal((await t.store.get(nextId))?.state, 'queued');
     assert.ok(await t.queue.queue.getJob(`remediate-${nextId}`), 'and its job');
+  });
+});
+
+describe('audit index retention', () => {
+  const prefix = uniquePrefix('retention');
+  after(() => dropPrefix(redis, prefix));
+
+  test('the newest-first indexes drop ids whose records expired, so they do not grow without bound', async () => {
+    const store = createAuditStore({ redis, prefix, retentionSeconds: 3600 });
+    const t0 = Date.parse('2026-11-26T00:00:00Z');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const [alert] = payloadAlerts(
+        firing({ startsAt: new Date(t0 + i * 7200_000).toISOString() }) as WebhookPayload,
+      );
+      assert.ok(alert);
+      const adm = await store.admitFiring({
+        target: 'checkout-test',
+        alert,
+        targetsFiring: 1,
+        now: new Date(t0 + i * 7200_000),
+        dryRun: false,
+      });
+      await store.update(adm.remediationId, { state: 'denied' }, new Date(t0 + i * 7200_000));
+      await store.releaseActive('checkout-test', adm.remediationId);
+      ids.push(adm.remediationId);
+    }
+    // records older than the retention are gone (expired); so must their index entries be
+    assert.deepEqual(await redis.zrange(`${prefix}:rems`, 0, -1), ids.slice(2));
+    assert.deepEqual(await redis.zrange(`${prefix}:rems:t:checkout-test`, 0, -1), ids.slice(2));
   });
 });
