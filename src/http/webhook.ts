@@ -4,6 +4,8 @@ import type { Alert } from '../core/types.ts';
 import { ErrorSchema, WebhookAcceptedSchema, WebhookSchema, payloadAlerts } from './schemas.ts';
 import type { AppDeps } from './deps.ts';
 
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/i;
+
 export class QueueUnavailableError extends Error {
   readonly statusCode = 503;
   readonly code = 'queue_unavailable';
@@ -65,8 +67,11 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
             }
           }
           for (const r of t.resolutions) {
+            // endsAt is alert content (it ends up in the PR close comment): only an RFC 3339 time is taken
             const resolvedAt =
-              r.alert.endsAt && !r.alert.endsAt.startsWith('0001') ? r.alert.endsAt : now.toISOString();
+              RFC3339.test(r.alert.endsAt) && !r.alert.endsAt.startsWith('0001')
+                ? r.alert.endsAt
+                : now.toISOString();
             const adm = await deps.store.admitResolved({ target: r.target.name, alert: r.alert, resolvedAt });
             if (!adm) continue;
             accepted.add(r.alert);

@@ -173,6 +173,30 @@ describe('admission through Redis', () => {
   });
 });
 
+describe('resolution time', () => {
+  const prefix = uniquePrefix('resolved-at');
+  let t: Awaited<ReturnType<typeof testApp>>;
+  const now = new Date('2026-11-26T06:00:00Z');
+  before(async () => {
+    t = await testApp({ redis, prefix, targets: [sampleTarget('checkout-test')], clock: { now: () => now } });
+  });
+  after(async () => {
+    await t.close();
+    await dropPrefix(redis, prefix);
+  });
+
+  test('an endsAt that is not an RFC 3339 time is not recorded (it lands in the PR close comment); the receive time is', async () => {
+    const p = firing({ fingerprint: '1111111111111111' });
+    const id = (await post(t.app, p)).json().remediations[0].id as string;
+    const r = resolved(p);
+    (r.alerts[0] as Record<string, unknown>).endsAt = '@acme/everyone [see](http://x.example)';
+    assert.equal((await post(t.app, r)).statusCode, 202);
+    const job = await t.queue.queue.getJob(`resolve-${id}`);
+    assert.deepEqual(job?.data, { kind: 'resolve', remediationId: id, resolvedAt: now.toISOString() });
+    assert.equal((await t.store.get(id))?.steps.resolved, now.toISOString());
+  });
+});
+
 describe('audit index retention', () => {
   const prefix = uniquePrefix('retention');
   after(() => dropPrefix(redis, prefix));
