@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { ErrorSchema, ListQuerySchema, RemediationSchema } from './schemas.ts';
 import type { AppDeps } from './deps.ts';
+import { fromStore } from './errors.ts';
 
 export function remediationRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -20,10 +21,12 @@ export function remediationRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => {
-        const remediations = await deps.store.list({
-          ...(req.query.target ? { target: req.query.target } : {}),
-          limit: req.query.limit ?? 50,
-        });
+        const remediations = await fromStore('list remediations', () =>
+          deps.store.list({
+            ...(req.query.target ? { target: req.query.target } : {}),
+            limit: req.query.limit ?? 50,
+          }),
+        );
         return { remediations };
       },
     );
@@ -34,11 +37,11 @@ export function remediationRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
           summary: 'One audit record',
           security: [{ bearer: [] }],
           params: Type.Object({ id: Type.String({ pattern: '^rem_[a-z0-9]{1,40}$' }) }),
-          response: { 200: RemediationSchema, 401: ErrorSchema, 404: ErrorSchema },
+          response: { 200: RemediationSchema, 401: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema },
         },
       },
       async (req, reply) => {
-        const rec = await deps.store.get(req.params.id);
+        const rec = await fromStore(`read remediation ${req.params.id}`, () => deps.store.get(req.params.id));
         if (!rec)
           return reply.code(404).send({ error: 'not_found', message: `no remediation ${req.params.id}` });
         return rec;

@@ -3,13 +3,10 @@ import { triage } from '../core/alerts.ts';
 import type { Alert } from '../core/types.ts';
 import { ErrorSchema, WebhookAcceptedSchema, WebhookSchema, payloadAlerts } from './schemas.ts';
 import type { AppDeps } from './deps.ts';
+import { QueueUnavailableError } from './errors.ts';
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/i;
 
-export class QueueUnavailableError extends Error {
-  readonly statusCode = 503;
-  readonly code = 'queue_unavailable';
-}
 
 /**
  * POST /v1/alertmanager. Answers 2xx only once every accepted alert is stored

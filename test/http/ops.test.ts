@@ -44,6 +44,10 @@ describe('health, readiness, metrics, docs, audit API', () => {
     const res2 = await noRedis.app.inject('/readyz');
     assert.equal(res2.statusCode, 503);
     assert.equal(res2.json().checks.redis, false);
+    const list = await noRedis.app.inject({ url: '/v1/remediations', headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(list.statusCode, 503);
+    assert.equal(list.json().error, 'queue_unavailable');
+    assert.match(list.json().message, /^list remediations: the audit store \(Redis\) is unavailable/);
     await noRedis.app.close();
     dead.disconnect();
   });
