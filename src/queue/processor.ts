@@ -205,9 +205,18 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
         commitMessage: plan.mergeBody,
       });
     } catch (err) {
+      if (!(err instanceof RewindError) || err.retryable) throw err;
       // "Not mergeable" because the base moved after our check is a conflict to re-read, not a dead end.
-      if (err instanceof RewindError && !err.retryable) await assertBaseUnchanged(ref, d.head);
-      throw err;
+      await assertBaseUnchanged(ref, d.head);
+      // Otherwise GitHub refuses for good (branch protection, required checks or reviews): the
+      // rollback is ready and open, so it is a PR for review, not a failure.
+      log.warn({ pr: pr.number, err: err.message }, 'merge refused; left open for review');
+      return finish(rec, target, 'pr_opened', {
+        decision,
+        pr,
+        reason: `merge refused by GitHub, left open for review: ${err.message}`,
+        notify: 'pr_opened',
+      });
     }
     return finish(rec, target, 'merged', { decision, pr, notify: 'merged' });
   }

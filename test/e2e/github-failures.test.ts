@@ -232,6 +232,32 @@ describe('GitHub failure paths, end to end (emulator, real Redis, compiled polic
     );
   });
 
+  test('a merge refused by branch protection leaves the PR open for review, not failed', async () => {
+    seedSampleRepo(gh, RELEASED);
+    gh.failNext({
+      method: 'PUT',
+      pathPattern: /\/pulls\/\d+\/merge$/,
+      status: 405,
+      body: { message: 'At least 1 approving review is required by reviewers with write access.' },
+    });
+    const s = (stack = await startStack({ githubUrl: gh.url, clock }));
+    const { rec } = await remediate(s);
+    assert.equal(rec.state, 'pr_opened', `${rec.reason ?? ''} ${rec.error ?? ''}`);
+    assert.match(
+      rec.reason ?? '',
+      /^merge refused by GitHub, left open for review: .*approving review is required/,
+    );
+    assert.equal(rec.error, null);
+    const [pr] = gh.pulls('acme', 'gitops');
+    assert.equal(pr?.state, 'open');
+    assert.equal(pr?.merged, false);
+    assert.equal(gh.getFile('acme', 'gitops', 'main', SAMPLE_PATH), kustomization('v1.2.0'));
+    assert.deepEqual(
+      s.events.map((e) => e.kind),
+      ['pr_opened'],
+    );
+  });
+
   test('a persistent 500: failed after 5 attempts with the reason recorded', async () => {
     seedSampleRepo(gh, RELEASED);
     gh.failNext({ method: 'POST', pathPattern: /\/pulls$/, status: 500, times: 100 });
