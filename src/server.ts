@@ -66,25 +66,27 @@ function startWorker(rt: Runtime, backoffBaseMs?: number) {
   const { config } = rt;
   const log = rt.logger.child({ component: 'worker' });
   const connection = redisClient(config.redis.url, { failFast: false });
+  const processor = createProcessor({
+    store: rt.store,
+    repo: rt.repo,
+    policy: rt.policy,
+    notifier: rt.notifier,
+    metrics: rt.metrics,
+    targets: rt.targets,
+    author: config.github.author,
+    dryRun: config.dryRun,
+    settings: () => ({ closeOnResolve: rt.closeOnResolve() }),
+    logger: log,
+    clock: rt.clock,
+    enqueue: (data) => rt.queue.enqueue(data),
+  });
   const worker = createQueueWorker({
     connection,
     prefix: config.redis.prefix,
     concurrency: config.worker.concurrency,
     ...(backoffBaseMs !== undefined ? { backoffBaseMs } : {}),
-    process: createProcessor({
-      store: rt.store,
-      repo: rt.repo,
-      policy: rt.policy,
-      notifier: rt.notifier,
-      metrics: rt.metrics,
-      targets: rt.targets,
-      author: config.github.author,
-      dryRun: config.dryRun,
-      settings: () => ({ closeOnResolve: rt.closeOnResolve() }),
-      logger: log,
-      clock: rt.clock,
-      enqueue: (data) => rt.queue.enqueue(data),
-    }),
+    process: processor.process,
+    onFinalFailure: processor.abandoned,
     onError: (err) => log.warn({ err: err.message }, 'worker error'),
   });
   return {

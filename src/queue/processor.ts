@@ -38,7 +38,10 @@ const CONFLICT_ATTEMPTS = 3;
  * decide → plan → act → notify (Flux's split: the processor only orchestrates).
  * Every step is idempotent, so a retried job converges instead of duplicating.
  */
-export function createProcessor(deps: ProcessorDeps): JobProcessor {
+export function createProcessor(deps: ProcessorDeps): {
+  process: JobProcessor;
+  abandoned: (data: JobData, error: Error) => Promise<void>;
+} {
   const { store, metrics, clock } = deps;
 
   async function finish(
@@ -314,8 +317,26 @@ export function createProcessor(deps: ProcessorDeps): JobProcessor {
     await finish(rec, target, 'closed', { notify: 'closed' });
   }
 
-  return async (data, attempt) => {
+  /**
+   * BullMQ gave up on a job without the processor recording it (a job that
+   * stalled too often: a worker killed mid-run). Without this the record
+   * would stay "processing" and hold the target's in-flight marker for hours.
+   */
+  async function abandoned(data: JobData, error: Error): Promise<void> {
+    if (data.kind !== 'remediate') return;
+    const rec = await store.get(data.remediationId);
+    if (!rec || TERMINAL_STATES.has(rec.state)) return;
+    const message = `the queue gave up on this remediation: ${error.message}`;
+    deps.logger.error(
+      { remediationId: rec.id, target: rec.target, err: error.message },
+      'remediation abandoned',
+    );
+    await finish(rec, deps.targets.byName(rec.target), 'failed', { error: message, notify: 'failed' });
+  }
+
+  const process: JobProcessor = async (data, attempt) => {
     if (data.kind === 'remediate') return remediate(data.remediationId, attempt);
     return resolve(data.remediationId, data.resolvedAt, attempt);
   };
+  return { process, abandoned };
 }

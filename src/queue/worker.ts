@@ -21,6 +21,8 @@ export interface WorkerOptions {
   /** base of the exponential backoff; tests shorten it */
   backoffBaseMs?: number;
   onError?: (err: Error) => void;
+  /** the job failed for good (no retry follows); called after BullMQ recorded it */
+  onFinalFailure?: (data: JobData, err: Error) => Promise<void>;
 }
 
 export function createQueueWorker(opts: WorkerOptions): Worker<JobData> {
@@ -45,5 +47,14 @@ export function createQueueWorker(opts: WorkerOptions): Worker<JobData> {
     },
   );
   worker.on('error', (err) => opts.onError?.(err));
+  worker.on('failed', (job, err) => {
+    if (!job || !opts.onFinalFailure) return;
+    const handler = opts.onFinalFailure;
+    // 'failed' fires for every failed attempt; only the final one leaves the job in the failed set.
+    void job
+      .getState()
+      .then((state) => (state === 'failed' ? handler(job.data, err) : undefined))
+      .catch((e: unknown) => opts.onError?.(e as Error));
+  });
   return worker;
 }
