@@ -22,6 +22,14 @@ export interface HistoryAnalysis {
   commitsRead: number;
 }
 
+/**
+ * What `versionOf` says of one revision: the version it pins, `null` when the
+ * image is absent (the start of its history: the walk stops), or 'unreadable'
+ * when the revision cannot be parsed (a broken commit long since fixed): it is
+ * passed over, since it can be neither the current release nor a target.
+ */
+export type RevisionVersion = ImageVersion | null | 'unreadable';
+
 export interface AnalyzeOptions {
   /** names the image in `reason` (e.g. "registry.example.com/acme/checkout") */
   image?: string;
@@ -75,7 +83,7 @@ function rolledBackFrom(message: string): string[] {
  */
 export async function analyzeHistory(
   commits: AsyncIterable<FileCommit>,
-  versionOf: (content: string) => ImageVersion | null,
+  versionOf: (content: string) => RevisionVersion,
   current: ImageVersion,
   opts: AnalyzeOptions = {},
 ): Promise<HistoryAnalysis> {
@@ -91,6 +99,7 @@ export async function analyzeHistory(
     for (const v of rolledBackFrom(commit.message)) skipped.add(v);
     const version = commit.content === null ? null : versionOf(commit.content);
     if (version === null) break;
+    if (version === 'unreadable') continue;
     if (inCurrentRun) {
       if (versionsEqual(version, current)) {
         introducedBy = commit;

@@ -2,8 +2,8 @@ import { leadAlert } from '../core/alerts.ts';
 import { RewindError } from '../core/errors.ts';
 import { buildPlan, branchPrefix, type RollbackPlan } from '../core/plan.ts';
 import type { FileRef, GitOpsRepository, HeadFile, PullRequest } from '../core/ports.ts';
-import { analyzeHistory, type HistoryAnalysis } from '../core/rollback.ts';
-import type { Alert, ImageVersion, Target } from '../core/types.ts';
+import { analyzeHistory, type HistoryAnalysis, type RevisionVersion } from '../core/rollback.ts';
+import type { Alert, Target } from '../core/types.ts';
 import { formatVersion } from '../core/version.ts';
 import { extractVersion, replaceVersion, type ImageSpec } from '../manifests/index.ts';
 import { buildPolicyInput } from '../policy/input.ts';
@@ -18,11 +18,18 @@ export function imageSpec(t: Target): ImageSpec {
   return { image: t.image, ...(t.tagKey ? { tagKey: t.tagKey } : {}) };
 }
 
-function versionOrNull(content: string, t: Target): ImageVersion | null {
+/** A past revision's version; the head was already read strictly, so old breakage only skips that revision. */
+function revisionVersion(content: string, t: Target): RevisionVersion {
   try {
     return extractVersion(content, imageSpec(t), t.path);
   } catch (err) {
     if (err instanceof RewindError && err.code === 'image_not_found') return null;
+    if (
+      err instanceof RewindError &&
+      (err.code === 'manifest_unsupported' || err.code === 'manifest_ambiguous')
+    ) {
+      return 'unreadable';
+    }
     throw err;
   }
 }
@@ -61,7 +68,7 @@ export async function decide(
   // Pin the walk to the commit the file was read at: a push in between must not mix two heads.
   const analysis = await analyzeHistory(
     deps.repo.fileHistory({ ...ref, branch: head.commitSha }),
-    (c: string) => versionOrNull(c, target),
+    (c: string) => revisionVersion(c, target),
     current,
     { image: target.image },
   );

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RewindError } from '../../src/core/errors.ts';
-import { ROLLED_BACK_FROM_TRAILER, analyzeHistory, parseTrailers } from '../../src/core/rollback.ts';
+import {
+  ROLLED_BACK_FROM_TRAILER,
+  analyzeHistory,
+  parseTrailers,
+  type RevisionVersion,
+} from '../../src/core/rollback.ts';
 import type { FileCommit, ImageVersion } from '../../src/core/types.ts';
 import { parseVersion } from '../../src/core/version.ts';
 
@@ -11,12 +16,19 @@ interface Rev {
   sidecar?: string;
   message?: string;
   deleted?: boolean;
+  /** a revision that does not parse (a broken commit, fixed later) */
+  broken?: boolean;
 }
 
 const content = (r: Rev): string | null =>
-  r.deleted ? null : `${r.app === undefined ? '' : `app=${r.app}\n`}sidecar=${r.sidecar ?? 's1'}\n`;
+  r.deleted
+    ? null
+    : r.broken
+      ? 'BROKEN\n'
+      : `${r.app === undefined ? '' : `app=${r.app}\n`}sidecar=${r.sidecar ?? 's1'}\n`;
 
-const versionOf = (text: string): ImageVersion | null => {
+const versionOf = (text: string): RevisionVersion => {
+  if (text === 'BROKEN\n') return 'unreadable';
   const m = /^app=(.+)$/m.exec(text);
   return m?.[1] === undefined ? null : parseVersion(m[1]);
 };
@@ -51,6 +63,20 @@ function history(revs: Rev[]): AsyncIterable<FileCommit> & { yielded: number; cl
 const tag = (t: string): ImageVersion => ({ tag: t });
 
 describe('analyzeHistory', () => {
+  it('passes over a revision that does not parse: it is neither current nor a candidate', async () => {
+    const h = history([
+      { app: 'v1.2.0' },
+      { broken: true },
+      { app: 'v1.2.0' },
+      { broken: true },
+      { app: 'v1.1.0' },
+    ]);
+    const a = await analyzeHistory(h, versionOf, tag('v1.2.0'));
+    assert.equal(a.current.commit, 'c2', 'the release commit is the oldest readable one of the run');
+    assert.deepEqual(a.candidate, { to: tag('v1.1.0'), toCommit: 'c4' });
+    assert.equal(a.commitsRead, 5);
+  });
+
   it('file created in the newest commit: no candidate', async () => {
     const h = history([{ app: 'v1' }]);
     const a = await analyzeHistory(h, versionOf, tag('v1'), { image: 'registry/app' });
@@ -198,7 +224,7 @@ describe('analyzeHistory', () => {
 
   it('a revision that pins no version (Helm `tag: ""`, a bare image) is never the candidate', async () => {
     // "app=-" stands for a file that names the image but pins nothing, e.g. the `tag: ""` of `helm create`
-    const unpinned = (text: string): ImageVersion | null => (/^app=-$/m.test(text) ? {} : versionOf(text));
+    const unpinned = (text: string): RevisionVersion => (/^app=-$/m.test(text) ? {} : versionOf(text));
     const a = await analyzeHistory(history([{ app: 'v2' }, { app: '-' }]), unpinned, tag('v2'));
     assert.equal(a.candidate, null);
     assert.match(a.reason ?? '', /no earlier version/);

@@ -107,4 +107,31 @@ describe('alert → pull request, end to end (emulator, real Redis, compiled pol
       ['pr_opened'],
     );
   });
+
+  test("a broken commit in the file's history does not block the rollback", async () => {
+    const released = new Date('2026-11-26T00:10:00Z');
+    gh.seedRepo({
+      owner: 'acme',
+      repo: 'gitops',
+      commits: [
+        {
+          message: 'v1.1.0',
+          files: { [SAMPLE_PATH]: kustomization('v1.1.0') },
+          date: new Date(released.getTime() - 3_600_000),
+        },
+        {
+          message: 'oops',
+          files: { [SAMPLE_PATH]: 'images: [\n  - name: x\n' },
+          date: new Date(released.getTime() - 1_800_000),
+        },
+        { message: 'v1.2.0', files: { [SAMPLE_PATH]: kustomization('v1.2.0') }, date: released },
+      ],
+    });
+    stack = await startStack({ githubUrl: gh.url, clock });
+    const res = await post(stack.app, sampleJson('a-firing-single.json'));
+    const rec = await stack.settled(res.json().remediations[0].id as string);
+    assert.equal(rec.state, 'merged', `${rec.reason ?? ''} ${rec.error ?? ''}`);
+    assert.equal(rec.change?.to, 'v1.1.0');
+    assert.equal(gh.getFile('acme', 'gitops', 'main', SAMPLE_PATH), kustomization('v1.1.0'));
+  });
 });
