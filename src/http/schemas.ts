@@ -21,6 +21,8 @@ export const WebhookSchema = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('firing'), Type.Literal('resolved')])),
   receiver: Type.Optional(Type.String({ maxLength: 1024 })),
   alerts: Type.Array(AlertSchema, { maxItems: 10000 }),
+  /** alerts Alertmanager left out (receiver `max_alerts`): rewind never sees them */
+  truncatedAlerts: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type WebhookPayload = Static<typeof WebhookSchema>;
 

@@ -7,7 +7,6 @@ import { QueueUnavailableError } from './errors.ts';
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/i;
 
-
 /**
  * POST /v1/alertmanager. Answers 2xx only once every accepted alert is stored
  * in Redis (Alertmanager retries a 5xx), so nothing is lost on an outage.
@@ -89,6 +88,16 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
         const ignored = alerts.length - accepted.size;
         const unmatched = alerts.filter((a) => !accepted.has(a));
         for (const a of unmatched) deps.metrics.alerts.inc({ status: a.status, outcome: 'ignored' });
+        const truncated = req.body.truncatedAlerts ?? 0;
+        if (truncated > 0) {
+          // max_alerts hides alerts from rewind, and with them targets that may be firing
+          // (incident.targetsFiring undercounts): make that visible rather than silent.
+          deps.metrics.alerts.inc({ status: req.body.status ?? 'firing', outcome: 'truncated' }, truncated);
+          req.log.warn(
+            { truncatedAlerts: truncated },
+            'Alertmanager truncated this notification (max_alerts)',
+          );
+        }
         return reply.code(202).send({
           received: alerts.length,
           accepted: accepted.size,

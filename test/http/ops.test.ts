@@ -44,7 +44,10 @@ describe('health, readiness, metrics, docs, audit API', () => {
     const res2 = await noRedis.app.inject('/readyz');
     assert.equal(res2.statusCode, 503);
     assert.equal(res2.json().checks.redis, false);
-    const list = await noRedis.app.inject({ url: '/v1/remediations', headers: { authorization: `Bearer ${TOKEN}` } });
+    const list = await noRedis.app.inject({
+      url: '/v1/remediations',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     assert.equal(list.statusCode, 503);
     assert.equal(list.json().error, 'queue_unavailable');
     assert.match(list.json().message, /^list remediations: the audit store \(Redis\) is unavailable/);
@@ -54,11 +57,14 @@ describe('health, readiness, metrics, docs, audit API', () => {
 
   test('/metrics exposes the rewind_ series in Prometheus text format', async () => {
     await post(t.app, sampleJson('a-firing-single.json'));
+    await post(t.app, sampleJson('f-max-alerts-2-of-5.json'));
     await post(t.app, '{', {});
     const res = await t.app.inject('/metrics');
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^text\/plain/);
-    assert.match(res.body, /rewind_webhook_requests_total\{code="202"\} 1/);
+    assert.match(res.body, /rewind_webhook_requests_total\{code="202"\} 2/);
+    assert.match(res.body, /rewind_alerts_total\{status="firing",outcome="truncated"\} 3/);
+    assert.match(res.body, /rewind_alerts_total\{status="firing",outcome="ignored"\} 2/);
     assert.match(res.body, /rewind_webhook_requests_total\{code="400"\} 1/);
     assert.match(res.body, /rewind_alerts_total\{status="firing",outcome="accepted"\} 1/);
     assert.match(res.body, /rewind_queue_jobs\{state="waiting"\} 1/);
