@@ -226,3 +226,39 @@ describe('audit index retention', () => {
     assert.deepEqual(await redis.zrange(`${prefix}:rems:t:checkout-test`, 0, -1), ids.slice(2));
   });
 });
+
+describe('several rewind replicas', () => {
+  const prefix = uniquePrefix('replicas');
+  const conns = [testRedis({ failFast: true }), testRedis({ failFast: true }), testRedis({ failFast: true })];
+  after(async () => {
+    await dropPrefix(redis, prefix);
+    for (const c of conns) c.disconnect();
+  });
+
+  test('three API replicas with their own Redis connections, 3 × 60 concurrent posts, HA Alertmanager pair: one remediation, one job', async () => {
+    const replicas = await Promise.all(
+      conns.map((c) => testApp({ redis: c, prefix, targets: [sampleTarget('checkout-test')] })),
+    );
+    // each Alertmanager peer sends the same notification; a third sends another alert of the same incident group
+    const a = JSON.stringify(firing());
+    const b = JSON.stringify(firing({ fingerprint: 'cccccccccccccccc', startsAt: '2026-11-26T00:33:00Z' }));
+    const replies = await Promise.all(
+      Array.from({ length: 180 }, (_, i) => post(replicas[i % 3]!.app, i % 2 ? a : b)),
+    );
+    assert.deepEqual([...new Set(replies.map((r) => r.statusCode))], [202]);
+    assert.equal(new Set(replies.map((r) => r.json().remediations[0].id as string)).size, 1);
+    const [rec, ...rest] = await replicas[0]!.store.list({ limit: 10 });
+    assert.equal(rest.length, 0);
+    assert.equal(rec?.alerts.length, 2, 'both incidents attached once each');
+    assert.equal(rec?.seenAgain, 178);
+    const jobs = await replicas[0]!.queue.queue.getJobs([
+      'waiting',
+      'active',
+      'delayed',
+      'completed',
+      'failed',
+    ]);
+    assert.equal(jobs.length, 1);
+    for (const r of replicas) await r.close();
+  });
+});
