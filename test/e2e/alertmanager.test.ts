@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.ts';
+import { SAMPLE_PATH, kustomization, seedSampleRepo } from '../support/gitops-sample.ts';
+import { TOKEN } from '../support/app.ts';
+import { startStack } from '../support/stack.ts';
+
+const AM = 'prometheus-alertmanager';
+const haveAm = spawnSync(AM, ['--version']).status === 0;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * The real Alertmanager (Debian's 0.25) delivering to rewind: its bearer
+ * credentials, its payloads, its grouping and its resolved notifications.
+ */
+describe('real Alertmanager → rewind → pull request', { skip: haveAm ? false : `${AM} not on PATH` }, () => {
+  let gh: GitHubEmulator;
+  let stack: Awaited<ReturnType<typeof startStack>>;
+  let am: ChildProcess;
+  let amUrl = '';
+  let amLog = '';
+
+  before(async () => {
+    gh = await startGitHubEmulator();
+    seedSampleRepo(gh, new Date(Date.now() - 30 * 60_000));
+    stack = await startStack({ githubUrl: gh.url });
+    const rewindUrl = await stack.app.listen({ host: '127.0.0.1', port: 0 });
+    const dir = mkdtempSync(join(tmpdir(), 'rewind-am-'));
+    writeFileSync(
+      join(dir, 'alertmanager.yml'),
+      `route:
+  receiver: rewind
+  group_by: [alertname, service]
+  group_wait: 1s
+  group_interval: 2s
+  repeat_interval: 1h
+receivers:
+  - name: rewind
+    webhook_configs:
+      - url: ${rewindUrl}/v1/alertmanager
+        send_resolved: true
+        http_config:
+          authorization: { credentials: ${TOKEN} }
+`,
+    );
+    const port = await freePort();
+    amUrl = `http://127.0.0.1:${port}`;
+    am = spawn(
+      AM,
+      [
+        `--config.file=${join(dir, 'alertmanager.yml')}`,
+        `--storage.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--cluster.listen-address=',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    am.stderr?.on('data', (d) => (amLog += String(d)));
+    await until('Alertmanager to be ready', async () => {
+      const ok = await fetch(`${amUrl}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      return ok ? true : undefined;
+    });
+  });
+  after(async () => {
+    am?.kill('SIGKILL');
+    await stack?.stop();
+    await gh?.close();
+  });
+
+  async function pushAlert(endsAt?: Date) {
+    const res = await fetch(`${amUrl}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([
+        {
+          labels: { alertname: 'HighErrorRate', service: 'checkout', env: 'test', severity: 'critical' },
+          annotations: { summary: 'Checkout 5xx above 5%' },
+          startsAt: startsAt.toISOString(),
+          ...(endsAt ? { endsAt: endsAt.toISOString() } : {}),
+        },
+      ]),
+    });
+    assert.equal(res.status, 200, await res.text());
+  }
+  const startsAt = new Date(Date.now() - 60_000);
+
+  test('a firing alert becomes a merged rollback; its resolution records the time to recovery', async () => {
+    await pushAlert();
+    const rec = await until('the rollback to merge', async () => {
+      const [r] = await stack.runtime.store.list({ limit: 1 });
+      return r && r.state === 'merged' ? r : undefined;
+    });
+    assert.equal(rec.alerts[0]?.labels.alertname, 'HighErrorRate');
+    assert.equal(rec.alerts[0]?.startsAt, startsAt.toISOString());
+    assert.equal(gh.getFile('acme', 'gitops', 'main', SAMPLE_PATH), kustomization('v1.1.0'));
+    assert.equal(gh.pulls('acme', 'gitops').length, 1);
+
+    const resolvedAt = new Date();
+    await pushAlert(resolvedAt);
+    const recovered = await until('the resolution', async () => {
+      const r = await stack.runtime.store.get(rec.id);
+      return r?.timeToRecoverySeconds !== null && r?.timeToRecoverySeconds !== undefined ? r : undefined;
+    });
+    assert.ok(
+      Math.abs((recovered.timeToRecoverySeconds ?? 0) - (resolvedAt.getTime() - startsAt.getTime()) / 1000) <
+        1,
+    );
+    assert.equal(gh.pulls('acme', 'gitops').length, 1, 'no second PR from repeats or the resolution');
+    gh.assertNoUnknownRequests();
+    assert.doesNotMatch(amLog, /status code 4\d\d/, 'Alertmanager never got a 4xx from rewind');
+  });
+});
