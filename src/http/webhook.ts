@@ -56,7 +56,8 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
                 status: 'firing',
                 outcome: adm.outcome === 'seen_again' ? 'seen_again' : 'accepted',
               });
-              req.log.info(
+              // repeats arrive every group_interval and in storms: keep them out of the info log
+              req.log[adm.outcome === 'seen_again' ? 'debug' : 'info'](
                 { remediationId: adm.remediationId, target: group.target.name, outcome: adm.outcome },
                 'firing alert admitted',
               );
