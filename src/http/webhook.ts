@@ -36,6 +36,7 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
         const now = deps.clock.now();
         const remediations = new Map<string, string>();
         const accepted = new Set<Alert>();
+        const toEnqueue = new Set<string>();
         try {
           for (const group of t.firing) {
             for (const alert of group.alerts) {
@@ -46,10 +47,7 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
                 now,
                 dryRun: deps.dryRun,
               });
-              // A job that is still queued is (re-)added: a no-op when it exists, a repair when an
-              // earlier delivery stored the record but died before enqueuing.
-              if (adm.state === 'queued')
-                await deps.queue.enqueue({ kind: 'remediate', remediationId: adm.remediationId });
+              if (adm.state === 'queued') toEnqueue.add(adm.remediationId);
               accepted.add(alert);
               remediations.set(adm.remediationId, group.target.name);
               deps.metrics.alerts.inc({
@@ -63,6 +61,10 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
               );
             }
           }
+          // A job that is still queued is (re-)added, once per remediation: a no-op when it exists,
+          // a repair when an earlier delivery stored the record but died before enqueuing.
+          for (const remediationId of toEnqueue)
+            await deps.queue.enqueue({ kind: 'remediate', remediationId });
           for (const r of t.resolutions) {
             // endsAt is alert content (it ends up in the PR close comment): only an RFC 3339 time is taken
             const resolvedAt =
