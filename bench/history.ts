@@ -1,6 +1,8 @@
 // History walk cost: rewind's GraphQL walk (file content inline, first page 5,
 // then 100) against the REST alternative (commits?path= pages of 100, plus one
 // contents request per commit read), on the GitHub API emulator over loopback.
+// The walk reads the file's whole history ("never rolled back from" needs every
+// trailer), so the cost grows with the history's length, not the target's depth.
 // Requests are what matter against api.github.com (rate limit and ~100-300 ms
 // each); loopback milliseconds only show the shape.
 //
@@ -12,8 +14,7 @@ import { createGitHubRepository, createOctokit, type GitHubClient } from '../src
 import { startGitHubEmulator } from '../test/support/github-emulator.ts';
 
 const PATH = 'apps/checkout/overlays/prod/kustomization.yaml';
-const TOTAL = 500;
-const DEPTHS = [1, 10, 100, 300];
+const LENGTHS = [10, 100, 500, 2000];
 
 const file = (tag: string, n: number): string =>
   `images:\n  - name: checkout\n    newTag: ${tag}\n# build ${n}\n`;
@@ -45,13 +46,14 @@ async function* restHistory(octokit: GitHubClient, owner: string, repo: string):
 
 const emulator = await startGitHubEmulator();
 try {
-  for (const depth of DEPTHS) {
+  for (const total of LENGTHS) {
     emulator.seedRepo({
       owner: 'acme',
-      repo: `d${depth}`,
-      commits: Array.from({ length: TOTAL }, (_, i) => ({
+      repo: `h${total}`,
+      // the newest commit releases v2; every older one pins v1
+      commits: Array.from({ length: total }, (_, i) => ({
         message: `c${i}`,
-        files: { [PATH]: file(TOTAL - 1 - i < depth ? 'v2' : 'v1', i) },
+        files: { [PATH]: file(i === total - 1 ? 'v2' : 'v1', i) },
       })),
     });
   }
@@ -62,22 +64,23 @@ try {
     spaceWrites: false,
   });
   const repo = createGitHubRepository({ octokit });
-  console.log(`history of ${TOTAL} commits; candidate N commits back`);
-  console.log('depth  graphql req  rest req  ratio  graphql ms  rest ms');
-  for (const depth of DEPTHS) {
+  console.log('rollback target found in a file history of N commits (all read for trailers)');
+  console.log('commits  graphql req  rest req  ratio  graphql ms  rest ms');
+  for (const total of LENGTHS) {
     const measure = async (history: AsyncIterable<FileCommit>) => {
       emulator.clearRequests();
       const t0 = performance.now();
       const a = await analyzeHistory(history, versionOf, { tag: 'v2' });
-      if (a.commitsRead !== depth + 1) throw new Error(`depth ${depth}: read ${a.commitsRead}`);
+      if (a.commitsRead !== total || a.candidate?.to.tag !== 'v1')
+        throw new Error(`${total}: read ${a.commitsRead}`);
       return { requests: emulator.requests.length, ms: performance.now() - t0 };
     };
     const g = await measure(
-      repo.fileHistory({ owner: 'acme', repo: `d${depth}`, branch: 'main', path: PATH }),
+      repo.fileHistory({ owner: 'acme', repo: `h${total}`, branch: 'main', path: PATH }),
     );
-    const r = await measure(restHistory(octokit, 'acme', `d${depth}`));
+    const r = await measure(restHistory(octokit, 'acme', `h${total}`));
     console.log(
-      `${String(depth).padStart(5)}  ${String(g.requests).padStart(11)}  ${String(r.requests).padStart(8)}  ${(r.requests / g.requests).toFixed(1).padStart(5)}x  ${g.ms.toFixed(0).padStart(10)}  ${r.ms.toFixed(0).padStart(7)}`,
+      `${String(total).padStart(7)}  ${String(g.requests).padStart(11)}  ${String(r.requests).padStart(8)}  ${(r.requests / g.requests).toFixed(1).padStart(5)}x  ${g.ms.toFixed(0).padStart(10)}  ${r.ms.toFixed(0).padStart(7)}`,
     );
   }
   emulator.assertNoUnknownRequests();

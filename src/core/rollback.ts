@@ -20,6 +20,8 @@ export interface HistoryAnalysis {
   reason?: string;
   /** commits consumed from the iterable (the cost of the walk) */
   commitsRead: number;
+  /** the walk stopped at `maxCommits` before the start of the history */
+  truncated?: boolean;
 }
 
 /**
@@ -31,6 +33,8 @@ export interface HistoryAnalysis {
 export type RevisionVersion = ImageVersion | null | 'unreadable';
 
 export interface AnalyzeOptions {
+  /** read at most this many commits (default 3000: 31 GitHub requests) */
+  maxCommits?: number;
   /** names the image in `reason` (e.g. "registry.example.com/acme/checkout") */
   image?: string;
 }
@@ -78,6 +82,13 @@ function rolledBackFrom(message: string): string[] {
 }
 
 /**
+ * "Never rolled back from" is a fact about the whole history: a tag rewind
+ * rolled back from may have been re-released by hand later, and its trailer
+ * then sits *older* than the re-release. So the walk reads to the start of
+ * the image's history (or `maxCommits`), collecting trailers, and only then
+ * picks the newest version no trailer condemns. The pages are 100 commits
+ * with contents each, so a 500-commit history costs 6 requests.
+ *
  * `versionOf` returns null when the image is absent from a revision of the
  * file: that is the beginning of its history for rewind, and the walk stops.
  */
@@ -88,13 +99,20 @@ export async function analyzeHistory(
   opts: AnalyzeOptions = {},
 ): Promise<HistoryAnalysis> {
   const image = opts.image ?? 'the image';
+  const maxCommits = opts.maxCommits ?? 3000;
   const skipped = new Set<string>();
+  /** distinct earlier versions, newest first, each with the newest commit that pins it */
+  const earlier = new Map<string, RollbackCandidate>();
   let introducedBy: FileCommit | undefined;
   let inCurrentRun = true;
-  let candidate: RollbackCandidate | null = null;
   let commitsRead = 0;
+  let truncated = false;
 
   for await (const commit of commits) {
+    if (commitsRead >= maxCommits) {
+      truncated = true;
+      break; // the iterator's return() runs: no further pages are fetched
+    }
     commitsRead += 1;
     for (const v of rolledBackFrom(commit.message)) skipped.add(v);
     const version = commit.content === null ? null : versionOf(commit.content);
@@ -118,18 +136,16 @@ export async function analyzeHistory(
     }
     // A revision that pins nothing (Helm `tag: ""`, a bare `image: app`) is not a version to return to.
     const unpinned = (version.tag ?? '') === '' && (version.digest ?? '') === '';
-    if (unpinned || versionsEqual(version, current) || skipped.has(formatVersion(version))) continue;
-    candidate = { to: version, toCommit: commit.sha };
-    break; // the iterator's return() runs: no further pages are fetched
+    const key = formatVersion(version);
+    if (unpinned || versionsEqual(version, current) || earlier.has(key)) continue;
+    earlier.set(key, { to: version, toCommit: commit.sha });
   }
 
   if (introducedBy === undefined) {
     throw new RewindError(
       'github_conflict',
       `history of the file has no commit pinning the current version ${formatVersion(current)} of ${image}`,
-      {
-        retryable: true,
-      },
+      { retryable: true },
     );
   }
   const release: CurrentRelease = {
@@ -138,11 +154,17 @@ export async function analyzeHistory(
     committedAt: introducedBy.committedAt,
     isRollback: rolledBackFrom(introducedBy.message).length > 0,
   };
-  if (candidate !== null) return { current: release, candidate, commitsRead };
-  const earlier = [...skipped].filter((v) => v !== formatVersion(current));
+  const candidate = [...earlier.values()].find((c) => !skipped.has(formatVersion(c.to))) ?? null;
+  const base = { current: release, commitsRead, ...(truncated ? { truncated } : {}) };
+  if (candidate !== null) return { ...base, candidate };
+  const condemned = [...earlier.keys()].filter((v) => skipped.has(v));
   const reason =
-    inCurrentRun || earlier.length === 0
+    condemned.length === 0
       ? `no earlier version of ${image} in the file's history`
-      : `every earlier version of ${image} was rolled back from: ${earlier.join(', ')}`;
-  return { current: release, candidate: null, reason, commitsRead };
+      : `every earlier version of ${image} was rolled back from: ${condemned.join(', ')}`;
+  return {
+    ...base,
+    candidate: null,
+    reason: truncated ? `${reason} (read the newest ${maxCommits} commits only)` : reason,
+  };
 }

@@ -2,8 +2,8 @@
  * A file's history with its content at each commit, through GraphQL:
  * `history(path:)` returns up to 100 commits per request together with the
  * file's text, where REST needs one extra request per commit for contents.
- * The first page is small because the answer is usually one or two releases
- * back; later pages are full.
+ * Pages are full (100, GitHub's maximum): the rollback analysis reads the
+ * whole history for rollback trailers, so a small first page would only add a request.
  */
 import { RewindError } from '../core/errors.ts';
 import type { FileRef } from '../core/ports.ts';
@@ -47,7 +47,7 @@ interface HistoryResponse {
 }
 
 export interface HistoryPaging {
-  /** size of the first page (default 5) */
+  /** size of the first page (default 100) */
   firstPage?: number;
   /** size of every later page (default 100, GitHub's maximum) */
   pageSize?: number;
@@ -79,7 +79,7 @@ export async function* fileHistory(
 ): AsyncGenerator<FileCommit> {
   const operation = `history of ${ref.owner}/${ref.repo}@${ref.branch}:${ref.path}`;
   let after: string | null = null;
-  let first = paging.firstPage ?? 5;
+  let first = paging.firstPage ?? 100;
   for (;;) {
     const vars = {
       owner: ref.owner,

@@ -102,13 +102,19 @@ describe('analyzeHistory', () => {
     assert.match(a.reason ?? '', /no earlier version/);
   });
 
-  it('takes the previous tag and stops reading right there', async () => {
-    const h = history([{ app: 'v2' }, { app: 'v1' }, { app: 'v0' }, { app: 'v-1' }]);
+  it("takes the previous tag, reading to the start of the image's history for trailers", async () => {
+    const h = history([
+      { app: 'v2' },
+      { app: 'v1' },
+      { app: 'v0' },
+      { app: 'v-1' },
+      { deleted: true },
+      { app: 'v-9' },
+    ]);
     const a = await analyzeHistory(h, versionOf, tag('v2'));
     assert.deepEqual(a.candidate, { to: tag('v1'), toCommit: 'c1' });
     assert.equal(a.current.commit, 'c0');
-    assert.equal(a.commitsRead, 2);
-    assert.equal(h.yielded, 2, 'no commit read beyond the answer');
+    assert.equal(a.commitsRead, 5, 'up to the revision without the image, not beyond');
     assert.equal(h.closed, true, 'the iterator was returned, so no further pages are fetched');
   });
 
@@ -170,9 +176,9 @@ describe('analyzeHistory', () => {
       { app: 'v1.1.0' },
     ]);
     const a2 = await analyzeHistory(h2, versionOf, tag('v1.5.0'));
-    // v1.3.0 at c1 is read before the trailer that condemns it (c2): a re-release of it stays a candidate,
-    // because rewind only knows what it has read, newest first.
-    assert.deepEqual(a2.candidate, { to: tag('v1.3.0'), toCommit: 'c1' });
+    // v1.3.0 was re-released by hand (c1) after rewind rolled back from it (c2): the trailer is older
+    // than the re-release, and it still condemns v1.3.0 ("never rolled back from").
+    assert.deepEqual(a2.candidate, { to: tag('v1.2.0'), toCommit: 'c2' });
   });
 
   it('no candidate when every earlier version was rolled back from', async () => {
@@ -249,22 +255,24 @@ describe('analyzeHistory', () => {
     await assert.rejects(analyzeHistory(history([]), versionOf, tag('v2')), RewindError);
   });
 
-  it('consumes an endless history lazily', async () => {
+  it('reads an endless history only up to maxCommits, and says so', async () => {
     let produced = 0;
     async function* endless(): AsyncGenerator<FileCommit> {
       for (;;) {
         produced += 1;
         yield {
           sha: `c${produced}`,
-          message: 'm',
+          message: produced === 70 ? rollbackMsg('v1', 'v0') : 'm',
           committedAt: 't',
-          content: `app=${produced < 50 ? 'v2' : 'v1'}\n`,
+          content: `app=${produced < 50 ? 'v2' : produced < 100 ? 'v1' : 'v0'}\n`,
         };
       }
     }
-    const a = await analyzeHistory(endless(), versionOf, tag('v2'));
-    assert.equal(a.candidate?.toCommit, 'c50');
-    assert.equal(produced, 50);
+    const a = await analyzeHistory(endless(), versionOf, tag('v2'), { maxCommits: 120 });
+    assert.equal(a.candidate?.toCommit, 'c100', 'v1 is condemned by the trailer at c70; v0 is next');
+    assert.equal(a.truncated, true);
+    assert.equal(a.commitsRead, 120);
+    assert.ok(produced <= 121);
   });
 });
 

@@ -53,7 +53,7 @@ describe('fileHistory through GraphQL, with analyzeHistory', () => {
     });
 
   for (const back of [1, 10, 300]) {
-    it(`finds the previous version ${back} commit(s) back with few requests`, async () => {
+    it(`finds the previous version ${back} commit(s) back, reading the whole history in few requests`, async () => {
       const repo = repoFor();
       const ref = { owner: 'acme', repo: `gitops-${back}`, branch: 'main', path: PATH };
       emulator.clearRequests();
@@ -64,7 +64,8 @@ describe('fileHistory through GraphQL, with analyzeHistory', () => {
       });
       const historyRequests = emulator.requests.length - readRequests;
       assert.deepEqual(analysis.candidate?.to, { tag: 'v1.0.0' });
-      assert.equal(analysis.commitsRead, back + 1);
+      // "never rolled back from" needs every trailer: the walk reads all 500 commits of the file
+      assert.equal(analysis.commitsRead, 500);
       const fileCommits = emulator
         .listCommits('acme', `gitops-${back}`, 'main')
         .filter((c) => c.changedPaths.includes(PATH));
@@ -75,8 +76,8 @@ describe('fileHistory through GraphQL, with analyzeHistory', () => {
           .slice(readRequests)
           .every((r) => r.path === '/graphql' && r.operationName === 'RewindFileHistory'),
       );
-      // first page 5, then 100: 1 back → 1 request, 10 back → 2, 300 back → 4
-      assert.equal(historyRequests, back < 5 ? 1 : 1 + Math.ceil((back + 1 - 5) / 100));
+      // pages of 100: 500 commits → 5 requests, however far back the target is
+      assert.equal(historyRequests, 5);
       console.log(
         `history walk, target ${back} commit(s) back: ${historyRequests} GitHub request(s) for history (+${readRequests} for readFile), ${analysis.commitsRead} commits read`,
       );
