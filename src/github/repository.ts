@@ -17,8 +17,8 @@ import type { FileCommit } from '../core/types.ts';
 import { call, githubMessage, httpStatus } from './errors.ts';
 import { fileHistory, type HistoryPaging } from './history.ts';
 import type { GitHubClient, GitHubLogger } from './octokit.ts';
-
-export const REWIND_LABEL = 'rewind';
+import { REWIND_LABEL } from '../core/plan.ts';
+export { REWIND_LABEL };
 
 export interface GitHubRepositoryOptions {
   octokit: GitHubClient;
