@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Alert } from '../core/types.ts';
 import { incidentKey } from '../core/alerts.ts';
@@ -7,6 +7,25 @@ import { ADMIT_FIRING, ADMIT_RESOLVED, RELEASE_ACTIVE } from './scripts.ts';
 import type { Admission, AdmitOutcome, RemediationRecord, RemediationState } from './types.ts';
 
 const DAY = 24 * 3600;
+
+/**
+ * EVALSHA first: the admission scripts run for every alert, and sending their
+ * text each time is most of the request. Redis forgets scripts on restart or
+ * SCRIPT FLUSH, so NOSCRIPT falls back to EVAL, which caches it again.
+ */
+async function runScript(redis: Redis, script: string, sha: string, args: string[]): Promise<unknown> {
+  try {
+    return await redis.evalsha(sha, 0, ...args);
+  } catch (err) {
+    if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+    return redis.eval(script, 0, ...args);
+  }
+}
+
+const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+const SHAS = new Map([ADMIT_FIRING, ADMIT_RESOLVED, RELEASE_ACTIVE].map((s) => [s, sha1(s)]));
+const run = (redis: Redis, script: string, ...args: string[]) =>
+  runScript(redis, script, SHAS.get(script) ?? sha1(script), args);
 
 export interface AuditStoreOptions {
   redis: Redis;
@@ -68,9 +87,9 @@ export function createAuditStore(opts: AuditStoreOptions) {
     now: Date;
     dryRun: boolean;
   }): Promise<Admission> {
-    const res = (await redis.eval(
+    const res = (await run(
+      redis,
       ADMIT_FIRING,
-      0,
       prefix,
       p.target,
       incidentKey(p.alert),
@@ -92,14 +111,8 @@ export function createAuditStore(opts: AuditStoreOptions) {
     alert: Alert;
     resolvedAt: string;
   }): Promise<ResolvedAdmission | null> {
-    const res = (await redis.eval(
-      ADMIT_RESOLVED,
-      0,
-      prefix,
-      p.target,
-      incidentKey(p.alert),
-      p.resolvedAt,
-    )) as [] | [string, RemediationState, number, number, string];
+    const res = (await run(redis, ADMIT_RESOLVED, prefix, p.target, incidentKey(p.alert), p.resolvedAt)) as
+      [] | [string, RemediationState, number, number, string];
     if (res.length === 0) return null;
     return {
       remediationId: res[0],
@@ -109,27 +122,30 @@ export function createAuditStore(opts: AuditStoreOptions) {
     };
   }
 
+  /** Records by id in one round trip; null where a record has expired. */
+  async function getMany(ids: readonly string[]): Promise<Array<RemediationRecord | null>> {
+    if (ids.length === 0) return [];
+    const tx = redis.multi();
+    for (const id of ids) tx.hgetall(remKey(id)).lrange(`${remKey(id)}:alerts`, 0, -1);
+    const res = (await tx.exec()) ?? [];
+    return ids.map((_, i) => {
+      const hash = res[2 * i]?.[1] as Record<string, string> | undefined;
+      const alerts = (res[2 * i + 1]?.[1] as string[] | undefined) ?? [];
+      return hash?.id ? toRecord(hash, alerts) : null;
+    });
+  }
+
   async function get(id: string): Promise<RemediationRecord | null> {
-    const [[, hash], [, alerts]] = (await redis
-      .multi()
-      .hgetall(remKey(id))
-      .lrange(`${remKey(id)}:alerts`, 0, -1)
-      .exec()) as [[unknown, Record<string, string>], [unknown, string[]]];
-    if (!hash.id) return null;
-    return toRecord(hash, alerts);
+    return (await getMany([id]))[0] ?? null;
   }
 
   async function list(p: { target?: string; limit: number }): Promise<RemediationRecord[]> {
     const index = p.target ? `${prefix}:rems:t:${p.target}` : `${prefix}:rems`;
     const ids = await redis.zrevrange(index, 0, p.limit * 2);
-    const records: RemediationRecord[] = [];
-    for (const id of ids) {
-      const r = await get(id);
-      if (r) records.push(r);
-      else await redis.zrem(index, id); // expired record: drop its index entry
-      if (records.length >= p.limit) break;
-    }
-    return records;
+    const found = await getMany(ids);
+    const expired = ids.filter((_, i) => found[i] === null);
+    if (expired.length) await redis.zrem(index, ...expired); // expired records: drop their index entries
+    return found.filter((r): r is RemediationRecord => r !== null).slice(0, p.limit);
   }
 
   async function update(id: string, patch: RecordPatch, now: Date): Promise<void> {
@@ -160,7 +176,7 @@ export function createAuditStore(opts: AuditStoreOptions) {
   }
 
   async function releaseActive(target: string, id: string): Promise<void> {
-    await redis.eval(RELEASE_ACTIVE, 0, prefix, target, id);
+    await run(redis, RELEASE_ACTIVE, prefix, target, id);
   }
 
   async function recordRollback(target: string, id: string, at: Date): Promise<void> {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { ADMIT_FIRING } from '../../src/audit/scripts.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis.ts';
@@ -260,5 +262,38 @@ describe('several rewind replicas', () => {
     ]);
     assert.equal(jobs.length, 1);
     for (const r of replicas) await r.close();
+  });
+});
+
+describe('admission scripts', () => {
+  const prefix = uniquePrefix('scripts');
+  after(() => dropPrefix(redis, prefix));
+
+  test('run by sha, and reloaded after Redis forgot them (restart, SCRIPT FLUSH)', async () => {
+    const store = createAuditStore({ redis, prefix });
+    const [alert] = payloadAlerts(firing() as WebhookPayload);
+    assert.ok(alert);
+    await redis.script('FLUSH');
+    const adm = await store.admitFiring({
+      target: 'checkout-test',
+      alert,
+      targetsFiring: 1,
+      now: new Date(),
+      dryRun: false,
+    });
+    assert.equal(adm.outcome, 'created');
+    const again = await store.admitFiring({
+      target: 'checkout-test',
+      alert,
+      targetsFiring: 1,
+      now: new Date(),
+      dryRun: false,
+    });
+    assert.deepEqual([again.outcome, again.remediationId], ['seen_again', adm.remediationId]);
+    const [cached] = (await redis.script(
+      'EXISTS',
+      createHash('sha1').update(ADMIT_FIRING).digest('hex'),
+    )) as number[];
+    assert.equal(cached, 1);
   });
 });
