@@ -4,7 +4,6 @@ export {
   type CreateOctokitOptions,
   type GitHubAuthOptions,
   type GitHubClient,
-  type GitHubLogger,
   type GitHubMetrics,
 } from './octokit.ts';
 export { createGitHubRepository, REWIND_LABEL, type GitHubRepositoryOptions } from './repository.ts';

@@ -7,6 +7,7 @@ import { createAppAuth } from '@octokit/auth-app';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import { silentLogger, type LogSink } from '../observability/logger.ts';
 
 export type GitHubClient = Octokit;
 
@@ -26,19 +27,12 @@ export interface GitHubMetrics {
 }
 
 /** pino-shaped: an object, then a static message. */
-export interface GitHubLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 export interface CreateOctokitOptions {
   /** https://api.github.com, a GHES https://host/api/v3, or the emulator's URL */
   baseUrl: string;
   auth: GitHubAuthOptions;
   request?: { fetch?: typeof fetch };
-  logger?: GitHubLogger;
+  logger?: LogSink;
   metrics?: GitHubMetrics;
   /** retries of a 5xx or network failure (default 3; 0 in tests so an injected 500 fails at once) */
   retries?: number;
@@ -90,10 +84,8 @@ const immediateGroup = {
   }),
 };
 
-const silent: GitHubLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-
 export function createOctokit(opts: CreateOctokitOptions): GitHubClient {
-  const logger = opts.logger ?? silent;
+  const logger = opts.logger ?? silentLogger;
   const rateLimitRetries = opts.rateLimitRetries ?? 2;
   const maxRetryAfter = opts.maxRetryAfterSeconds ?? 60;
   const timeoutMs = opts.timeoutMs ?? 30_000;

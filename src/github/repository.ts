@@ -16,13 +16,14 @@ import type {
 import type { FileCommit } from '../core/types.ts';
 import { call, githubMessage, httpStatus } from './errors.ts';
 import { fileHistory, type HistoryPaging } from './history.ts';
-import type { GitHubClient, GitHubLogger } from './octokit.ts';
+import type { GitHubClient } from './octokit.ts';
+import { silentLogger, type LogSink } from '../observability/logger.ts';
 import { REWIND_LABEL } from '../core/plan.ts';
 export { REWIND_LABEL };
 
 export interface GitHubRepositoryOptions {
   octokit: GitHubClient;
-  logger?: GitHubLogger;
+  logger?: LogSink;
   history?: HistoryPaging;
 }
 
@@ -62,11 +63,9 @@ const contentsConflict = (status: number, message: string): boolean =>
 const mergeConflict = (status: number, message: string): boolean =>
   status === 409 || (status === 405 && /branch was modified/i.test(message));
 
-const silent: GitHubLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-
 export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRepository {
   const { octokit } = opts;
-  const logger = opts.logger ?? silent;
+  const logger = opts.logger ?? silentLogger;
 
   async function branchHead(r: RepoRef, branch: string, operation: string): Promise<string> {
     const res = await call(operation, () =>

@@ -20,11 +20,17 @@ export function loggerOptions(level: string): LoggerOptions {
   };
 }
 
-/** The subset of pino rewind's modules use, so they can take any child logger. */
-export interface Logger {
+/** What a module logs to: the part of pino it calls, so any (child) logger fits. */
+export interface LogSink {
   debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+}
+
+/** The subset of pino rewind's modules use, so they can take any child logger. */
+export interface Logger extends LogSink {
   child(bindings: Record<string, unknown>): Logger;
 }
+
+export const silentLogger: LogSink = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };

@@ -9,17 +9,11 @@ import { systemClock, type Clock } from '../core/ports.ts';
 import { decisionFromResultSet, invalidDecision } from './decision.ts';
 import { hostBuiltins, importedBuiltins, rewindBuiltins } from './wasm-builtins.ts';
 import type { Decision, PolicyEngine, PolicyInput } from './types.ts';
+import type { LogSink } from '../observability/logger.ts';
 
 /** The rule the service evaluates: package rewind.rollback, rule decision. */
 export const POLICY_ENTRYPOINT = 'rewind/rollback/decision';
 export const EVALUATION_FAILED_REASON = 'policy evaluation failed';
-
-/** The part of pino the engine uses; any pino (child) logger fits. */
-export interface PolicyLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
 
 /** Supplied by the metrics module (rewind_policy_reloads_total, rewind_policy_evaluation_seconds). */
 export interface PolicyMetrics {
@@ -30,7 +24,7 @@ export interface PolicyMetrics {
 export interface PolicyEngineOptions {
   wasmPath: string;
   dataPath: string;
-  logger: PolicyLogger;
+  logger: LogSink;
   metrics?: PolicyMetrics;
   /** reload when either file changes (default false) */
   watch?: boolean;

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Counter, Histogram, Registry } from 'prom-client';
-import type { PolicyLogger, PolicyMetrics } from '../../src/policy/engine.ts';
+import type { PolicyMetrics } from '../../src/policy/engine.ts';
+import type { LogSink } from '../../src/observability/logger.ts';
 import type { PolicyInput } from '../../src/policy/types.ts';
 
 export const WASM_PATH = 'policies/build/policy.wasm';
@@ -53,16 +54,17 @@ export function deepMerge<T>(a: T, b: unknown): T {
 }
 
 export interface LogEntry {
-  level: 'info' | 'warn' | 'error';
+  level: 'debug' | 'info' | 'warn' | 'error';
   obj: object;
   msg: string;
 }
 
 /** A logger that keeps what it was told, for assertions. */
-export function memoryLogger(): PolicyLogger & { entries: LogEntry[] } {
+export function memoryLogger(): LogSink & { entries: LogEntry[] } {
   const entries: LogEntry[] = [];
   return {
     entries,
+    debug: (obj, msg) => void entries.push({ level: 'debug', obj, msg }),
     info: (obj, msg) => void entries.push({ level: 'info', obj, msg }),
     warn: (obj, msg) => void entries.push({ level: 'warn', obj, msg }),
     error: (obj, msg) => void entries.push({ level: 'error', obj, msg }),
