@@ -4,7 +4,7 @@
 //
 //   npx tsx bench/policy.ts [--iterations N]     (npm run bench:policy)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../test/support/net.ts';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { createPolicyEngine } from '../src/policy/engine.ts';
@@ -70,19 +70,6 @@ async function measure(
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() =>
-        typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 async function startOpa(opa: string): Promise<{ url: string; child: ChildProcess }> {

@@ -4,9 +4,8 @@
  * itself (the same composition as `rewind serve`), one real Alertmanager
  * payload over HTTP, and a printout of the pull request that results.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -16,21 +15,12 @@ import type { Logger } from '../src/observability/logger.ts';
 import { startRole } from '../src/server.ts';
 import { startGitHubEmulator } from '../test/support/github-emulator.ts';
 import { SAMPLE_PATH, seedSampleRepo } from '../test/support/gitops-sample.ts';
+import { freePort } from '../test/support/net.ts';
+import { hasRedisServer, startRedis, stopRedis } from '../test/support/redis-server.ts';
 
 const TOKEN = 'demo-webhook-token';
 const started = Date.now();
 const say = (s = '') => process.stdout.write(`${s}\n`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
 
 async function ping(url: string): Promise<boolean> {
   const r = new Redis(url, {
@@ -54,7 +44,7 @@ async function ping(url: string): Promise<boolean> {
 async function ensureRedis(): Promise<{ url: string; child: ChildProcess | null; dir: string | null }> {
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   if (await ping(url)) return { url, child: null, dir: null };
-  if (spawnSync('redis-server', ['--version']).status !== 0) {
+  if (!hasRedisServer) {
     throw new Error(
       `no Redis answers at ${url} and redis-server is not on PATH.\n` +
         '  Debian/Ubuntu: sudo apt-get install redis-server   macOS: brew install redis\n' +
@@ -63,20 +53,7 @@ async function ensureRedis(): Promise<{ url: string; child: ChildProcess | null;
   }
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'rewind-demo-redis-'));
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const local = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 50; i++) {
-    if (await ping(local)) return { url: local, child, dir };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error('redis-server did not start');
+  return { url: `redis://127.0.0.1:${port}`, child: await startRedis(port, dir), dir };
 }
 
 interface AuditView {
@@ -189,7 +166,7 @@ targets:
   if (keys.length) await admin.del(...keys);
   admin.disconnect();
   await gh.close();
-  if (redis.child) redis.child.kill();
+  if (redis.child) await stopRedis(redis.child);
   if (redis.dir) rmSync(redis.dir, { recursive: true, force: true });
   process.exitCode = pr ? 0 : 1;
 }

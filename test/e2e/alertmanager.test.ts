@@ -8,7 +8,8 @@ import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emul
 import { SAMPLE_PATH, kustomization, seedSampleRepo } from '../support/gitops-sample.ts';
 import { TOKEN } from '../support/app.ts';
 import { startStack } from '../support/stack.ts';
-import { freePort, hasRedisServer, startRedis, stopRedis } from '../support/redis-server.ts';
+import { hasRedisServer, startRedis, stopRedis } from '../support/redis-server.ts';
+import { freePort } from '../support/net.ts';
 
 const AM = 'prometheus-alertmanager';
 const haveAm = spawnSync(AM, ['--version']).status === 0;

@@ -9,7 +9,8 @@ import { incidentKey } from '../../src/core/alerts.ts';
 import { post, testApp } from '../support/app.ts';
 import { sampleJson, sampleTarget } from '../support/fixtures.ts';
 import { uniquePrefix } from '../support/redis.ts';
-import { freePort, hasRedisServer, startRedis, stopRedis } from '../support/redis-server.ts';
+import { hasRedisServer, startRedis, stopRedis } from '../support/redis-server.ts';
+import { freePort } from '../support/net.ts';
 import type { ChildProcess } from 'node:child_process';
 
 function alert(service: string, fingerprint: string) {

@@ -1,17 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 
 /** A redis-server of the test's own (to stop and restart), next to the shared one at REDIS_URL. */
 export const hasRedisServer = spawnSync('redis-server', ['--version']).error === undefined;
-
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 /** A redis-server of our own, persisting to `dir` with the append-only file only. */
 export async function startRedis(port: number, dir: string): Promise<ChildProcess> {
