@@ -12,6 +12,8 @@ export type Role = 'serve' | 'api' | 'worker';
 export interface StartOverrides extends RuntimeOverrides {
   /** shorter queue backoff (tests, demo) */
   backoffBaseMs?: number;
+  /** how often a PR in auto_merge is looked at (default 30 s; tests shorten it) */
+  watchIntervalMs?: number;
   /** Fastify logger; default pino with rewind's redaction */
   httpLogger?: boolean;
 }
@@ -33,7 +35,7 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
     );
   }
   const rt = await createRuntime(config, overrides);
-  const worker = role === 'api' ? null : startWorker(rt, overrides.backoffBaseMs);
+  const worker = role === 'api' ? null : startWorker(rt, overrides.backoffBaseMs, overrides.watchIntervalMs);
   const app = await buildApp({
     targets: rt.targets,
     store: rt.store,
@@ -62,7 +64,7 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
   };
 }
 
-function startWorker(rt: Runtime, backoffBaseMs?: number) {
+function startWorker(rt: Runtime, backoffBaseMs?: number, watchIntervalMs?: number) {
   const { config } = rt;
   const log = rt.logger.child({ component: 'worker' });
   const connection = redisClient(config.redis.url, { failFast: false });
@@ -75,10 +77,11 @@ function startWorker(rt: Runtime, backoffBaseMs?: number) {
     targets: rt.targets,
     author: config.github.author,
     dryRun: config.dryRun,
-    settings: () => ({ closeOnResolve: rt.closeOnResolve() }),
+    settings: () => ({ closeOnResolve: rt.closeOnResolve(), verifyAfterSeconds: rt.verifyAfterSeconds() }),
     logger: log,
     clock: rt.clock,
-    enqueue: (data) => rt.queue.enqueue(data),
+    enqueue: (data, opts) => rt.queue.enqueue(data, opts),
+    ...(watchIntervalMs !== undefined ? { watchIntervalMs } : {}),
   });
   const worker = createQueueWorker({
     connection,

@@ -31,7 +31,17 @@ export interface PullRequest {
   title: string;
   state: 'open' | 'closed';
   merged: boolean;
+  /** the commit on the base branch once merged */
+  mergeCommitSha?: string | null;
 }
+
+/** What enabling auto-merge achieved. */
+export type AutoMergeResult =
+  | { kind: 'enabled' }
+  /** GitHub merged at once (the checks had passed meanwhile) */
+  | { kind: 'merged' }
+  /** the repository does not allow auto-merge: the PR waits for a human */
+  | { kind: 'unavailable'; reason: string };
 
 export interface ChangeRequest {
   file: FileRef;
@@ -78,6 +88,17 @@ export interface GitOpsRepository {
   proposeChange(req: ChangeRequest): Promise<PullRequest>;
   /** Squash merge. Returns the merge commit sha. */
   mergePullRequest(req: MergeRequest): Promise<{ sha: string }>;
+  /** The pull request as GitHub has it now (merged? merge commit?): what a resumed remediation trusts. */
+  getPullRequest(repo: RepoRef, number: number): Promise<PullRequest>;
+  /**
+   * Squash auto-merge (GraphQL enablePullRequestAutoMerge): GitHub merges once
+   * required checks and reviews pass. Idempotent.
+   */
+  enableAutoMerge(
+    repo: RepoRef,
+    number: number,
+    req: { commitTitle: string; commitMessage: string },
+  ): Promise<AutoMergeResult>;
   /** Comment, then close; deletes the head branch. No-op when already closed. */
   closePullRequest(repo: RepoRef, number: number, comment: string): Promise<void>;
 }
