@@ -54,6 +54,8 @@ export interface RecordPatch {
   steps?: Record<string, string>;
   mergeCommit?: string;
   notHealed?: boolean;
+  /** steps to forget (e.g. a Slack claim, so a retried remediation may say "failed" again) */
+  clearSteps?: string[];
 }
 
 export interface ResolvedAdmission {
@@ -259,7 +261,10 @@ export function createAuditStore(opts: AuditStoreOptions) {
       [...new Set(t.from)].join(','),
       t.to,
       JSON.stringify(fields),
-      JSON.stringify(patch.error === null ? ['error'] : []),
+      JSON.stringify([
+        ...(patch.error === null ? ['error'] : []),
+        ...(patch.clearSteps ?? []).map((k) => `step:${k}`),
+      ]),
       String(now.getTime()),
     )) as [number, string];
     return { applied: res[0] === 1, previous: (res[1] || null) as RemediationState | null };

@@ -10,8 +10,10 @@ import { startRole } from '../../src/server.ts';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.ts';
 import { SAMPLE_PATH, kustomization, seedSampleRepo } from '../support/gitops-sample.ts';
 import { sampleJson } from '../support/fixtures.ts';
-import { post } from '../support/app.ts';
-import { startStack } from '../support/stack.ts';
+import { TOKEN, post } from '../support/app.ts';
+import { REDIS_URL } from '../support/redis.ts';
+import { main } from '../../src/main.ts';
+import { CHECKOUT_TARGET, configYaml, startStack } from '../support/stack.ts';
 
 const RELEASED = new Date('2026-11-26T00:10:00Z');
 const clock = { now: () => new Date('2026-11-26T00:40:00Z') };
@@ -256,5 +258,107 @@ describe('the remediation lifecycle, end to end (emulator, real Redis, compiled 
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('dead letter: failed after every attempt (merge answers 500): one Slack message, listed by state=failed; retried over HTTP and by the CLI, resuming with the same PR', async () => {
+    gh.failNext({ method: 'PUT', pathPattern: '/pulls/1/merge', status: 500, times: 5 });
+    const s = (stack = await startStack({ githubUrl: gh.url, clock }));
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const [id] = await postOk(s, alert('a-firing-single.json'));
+    assert.ok(id);
+    const failed = await s.settled(id, 20_000);
+    assert.equal(failed.state, 'failed');
+    assert.match(failed.error ?? '', /squash-merge #1 .* 500/);
+    assert.equal(failed.pullRequest?.number, 1, 'the PR was checkpointed before the merge');
+    const metrics = (await s.app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, /rewind_remediations_total\{target="checkout-prod",outcome="failed"\} 1/);
+    assert.deepEqual(
+      s.events.map((e) => e.kind),
+      ['failed'],
+    );
+    const dead = await s.app.inject({ url: '/v1/remediations?state=failed', headers: auth });
+    assert.equal(dead.statusCode, 200);
+    assert.deepEqual(
+      (dead.json().remediations as Array<{ id: string }>).map((r) => r.id),
+      [id],
+    );
+    const merged = await s.app.inject({ url: '/v1/remediations?state=merged', headers: auth });
+    assert.deepEqual(merged.json().remediations, []);
+
+    // not failed, unknown, no token
+    const missing = await s.app.inject({
+      method: 'POST',
+      url: '/v1/remediations/rem_nope/retry',
+      headers: auth,
+    });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(
+      (await s.app.inject({ method: 'POST', url: `/v1/remediations/${id}/retry` })).statusCode,
+      401,
+    );
+
+    const retry = await s.app.inject({ method: 'POST', url: `/v1/remediations/${id}/retry`, headers: auth });
+    assert.equal(retry.statusCode, 202, retry.body);
+    assert.deepEqual(retry.json(), { id, state: 'queued' });
+    const rec = await s.waitFor(id, 'merged', 20_000);
+    assert.equal(rec.error, null);
+    assert.ok(rec.steps.retried);
+    const pulls = gh.pulls('acme', 'gitops');
+    assert.equal(pulls.length, 1, 'the retry resumed with the same PR');
+    assert.equal(pulls[0]?.merged, true);
+    assert.equal(
+      (await s.app.inject({ url: '/v1/remediations?state=failed', headers: auth })).json().remediations
+        .length,
+      0,
+    );
+    const again = await s.app.inject({ method: 'POST', url: `/v1/remediations/${id}/retry`, headers: auth });
+    assert.equal(again.statusCode, 409);
+    assert.match(again.json().message, /is merged; only a failed remediation is retried/);
+    for (let i = 0; s.events.length < 2 && i < 200; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.deepEqual(
+      s.events.map((e) => e.kind),
+      ['failed', 'merged'],
+    );
+    const docs = (await s.app.inject('/docs/json')).json();
+    assert.deepEqual(Object.keys(docs.paths['/v1/remediations/{id}/retry'].post.responses).sort(), [
+      '202',
+      '400',
+      '401',
+      '404',
+      '409',
+      '503',
+    ]);
+  });
+
+  test('rewind retry <id> queues a failed remediation again (CLI against Redis)', async () => {
+    gh.failNext({ method: 'POST', pathPattern: /\/pulls$/, status: 500, times: 5 });
+    const s = (stack = await startStack({ githubUrl: gh.url, clock }));
+    const [id] = await postOk(s, alert('a-firing-single.json'));
+    assert.ok(id);
+    assert.equal((await s.settled(id, 20_000)).state, 'failed');
+    const dir = mkdtempSync(join(tmpdir(), 'rewind-retry-'));
+    const file = join(dir, 'rewind.yaml');
+    writeFileSync(file, configYaml({ prefix: s.prefix, targets: CHECKOUT_TARGET }));
+    const out: string[] = [];
+    const log = console.log;
+    const error = console.error;
+    console.log = (m: string) => void out.push(m);
+    console.error = (m: string) => void out.push(m);
+    try {
+      await main(['retry', id, '--config', file], {
+        REDIS_URL,
+        GITHUB_TOKEN: 'test-token',
+        GITHUB_API_URL: gh.url,
+      });
+    } finally {
+      console.log = log;
+      console.error = error;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal(process.exitCode ?? 0, 0, out.join("\n"));
+    assert.match(out.join('\n'), /queued again/);
+    const rec = await s.waitFor(id, 'merged', 20_000);
+    assert.equal(rec.pullRequest?.number, 1);
+    assert.equal(gh.pulls('acme', 'gitops').length, 1);
   });
 });
