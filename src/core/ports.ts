@@ -78,7 +78,12 @@ export interface GitOpsRepository {
    */
   fileHistory(ref: FileRef): AsyncIterable<FileCommit>;
   /** The open pull request labelled `rewind` whose head branch starts with `headPrefix`, if any. */
-  findOpenPullRequest(repo: RepoRef, headPrefix: string): Promise<PullRequest | null>;
+  findOpenPullRequest(
+    repo: RepoRef,
+    headPrefix: string,
+    /** unlabelled too: a PR whose labelling was cut short (its head branch alone names it rewind's) */
+    opts?: { unlabelled?: boolean },
+  ): Promise<PullRequest | null>;
   /**
    * Idempotently: branch `headBranch` from base.commitSha, one commit writing
    * `content` to the path (skipped when the branch already has it), the pull

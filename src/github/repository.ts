@@ -250,7 +250,11 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
       return fileHistory(octokit, ref, opts.history);
     },
 
-    async findOpenPullRequest(r: RepoRef, headPrefix: string): Promise<PullRequest | null> {
+    async findOpenPullRequest(
+      r: RepoRef,
+      headPrefix: string,
+      opts: { unlabelled?: boolean } = {},
+    ): Promise<PullRequest | null> {
       const pages = octokit.paginate.iterator(octokit.rest.pulls.list, {
         owner: r.owner,
         repo: r.repo,
@@ -261,7 +265,9 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
         for await (const page of pages) {
           const hit = (page.data as PullLike[]).find(
             (p) =>
-              p.head.ref.startsWith(headPrefix) && sameRepo(p, r) && labelNames(p).includes(REWIND_LABEL),
+              p.head.ref.startsWith(headPrefix) &&
+              sameRepo(p, r) &&
+              (opts.unlabelled === true || labelNames(p).includes(REWIND_LABEL)),
           );
           if (hit !== undefined) return toPullRequest(hit);
         }

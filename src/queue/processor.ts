@@ -1,4 +1,6 @@
 import { RewindError, errorMessage, isRetryable } from '../core/errors.ts';
+import { headBranch } from '../core/plan.ts';
+import { parseVersion } from '../core/version.ts';
 import type { Clock, FileRef, GitOpsRepository, HeadFile, PullRequest } from '../core/ports.ts';
 import type { TargetIndex } from '../core/targets.ts';
 import type { Target } from '../core/types.ts';
@@ -78,6 +80,20 @@ export function createProcessor(deps: ProcessorDeps): {
     }
     // Open and unmerged: nothing of ours reached the base branch, so deciding again is safe and reuses it.
     return false;
+  }
+
+  /**
+   * A PR opened by an attempt whose answer was lost is on GitHub but not on the record. Before a
+   * resolution ends the remediation as "nothing written", look: an open rewind PR on the branch this
+   * remediation decided on is ours, and is checkpointed (the resolution then closes it).
+   */
+  async function adoptWrittenPullRequest(rec: RemediationRecord, target: Target): Promise<void> {
+    if (!rec.change?.to) return;
+    const branch = headBranch(target, parseVersion(rec.change.to));
+    const open = await deps.repo.findOpenPullRequest(fileRef(target), branch, { unlabelled: true });
+    if (!open || open.headBranch !== branch) return;
+    rec.pullRequest = { number: open.number, url: open.htmlUrl, branch: open.headBranch };
+    await store.update(rec.id, { pullRequest: rec.pullRequest }, clock.now());
   }
 
   async function remediateOnce(rec: RemediationRecord, target: Target, log: Logger): Promise<void> {
@@ -221,6 +237,8 @@ export function createProcessor(deps: ProcessorDeps): {
     const target = deps.targets.byName(rec.target);
     try {
       if (!target) throw new RewindError('config_invalid', `target "${rec.target}" is no longer configured`);
+      if (rec.steps.resolved && !rec.pullRequest && rec.steps.decided)
+        await adoptWrittenPullRequest(rec, target);
       if (rec.steps.resolved && !rec.pullRequest) {
         // Alertmanager says the incident is over and nothing is written yet: a rollback now would only add risk.
         return void (await move(rec, target, 'resolved_before_start', {

@@ -355,7 +355,7 @@ describe('the remediation lifecycle, end to end (emulator, real Redis, compiled 
       console.error = error;
       rmSync(dir, { recursive: true, force: true });
     }
-    assert.equal(process.exitCode ?? 0, 0, out.join("\n"));
+    assert.equal(process.exitCode ?? 0, 0, out.join('\n'));
     assert.match(out.join('\n'), /queued again/);
     const rec = await s.waitFor(id, 'merged', 20_000);
     assert.equal(rec.pullRequest?.number, 1);
