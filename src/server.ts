@@ -14,6 +14,9 @@ export interface StartOverrides extends RuntimeOverrides {
   backoffBaseMs?: number;
   /** how often a PR in auto_merge is looked at (default 30 s; tests shorten it) */
   watchIntervalMs?: number;
+  /** BullMQ lock and stalled check (tests recovering a killed worker shorten them) */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
   /** Fastify logger; default pino with rewind's redaction */
   httpLogger?: boolean;
 }
@@ -35,7 +38,7 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
     );
   }
   const rt = await createRuntime(config, overrides);
-  const worker = role === 'api' ? null : startWorker(rt, overrides.backoffBaseMs, overrides.watchIntervalMs);
+  const worker = role === 'api' ? null : startWorker(rt, overrides);
   const app = await buildApp({
     targets: rt.targets,
     store: rt.store,
@@ -64,7 +67,8 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
   };
 }
 
-function startWorker(rt: Runtime, backoffBaseMs?: number, watchIntervalMs?: number) {
+function startWorker(rt: Runtime, overrides: StartOverrides) {
+  const { backoffBaseMs, watchIntervalMs, lockDurationMs, stalledIntervalMs } = overrides;
   const { config } = rt;
   const log = rt.logger.child({ component: 'worker' });
   const connection = redisClient(config.redis.url, { failFast: false });
@@ -90,6 +94,8 @@ function startWorker(rt: Runtime, backoffBaseMs?: number, watchIntervalMs?: numb
     ...(backoffBaseMs !== undefined ? { backoffBaseMs } : {}),
     process: processor.process,
     onFinalFailure: processor.abandoned,
+    ...(lockDurationMs !== undefined ? { lockDurationMs } : {}),
+    ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}),
     onError: (err) => log.warn({ err: err.message }, 'worker error'),
   });
   return {
