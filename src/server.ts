@@ -12,6 +12,11 @@ export type Role = 'serve' | 'api' | 'worker';
 export interface StartOverrides extends RuntimeOverrides {
   /** shorter queue backoff (tests, demo) */
   backoffBaseMs?: number;
+  /** how often a PR in auto_merge is looked at (default 30 s; tests shorten it) */
+  watchIntervalMs?: number;
+  /** BullMQ lock and stalled check (tests recovering a killed worker shorten them) */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
   /** Fastify logger; default pino with rewind's redaction */
   httpLogger?: boolean;
 }
@@ -33,7 +38,7 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
     );
   }
   const rt = await createRuntime(config, overrides);
-  const worker = role === 'api' ? null : startWorker(rt, overrides.backoffBaseMs);
+  const worker = role === 'api' ? null : startWorker(rt, overrides);
   const app = await buildApp({
     targets: rt.targets,
     store: rt.store,
@@ -62,7 +67,8 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
   };
 }
 
-function startWorker(rt: Runtime, backoffBaseMs?: number) {
+function startWorker(rt: Runtime, overrides: StartOverrides) {
+  const { backoffBaseMs, watchIntervalMs, lockDurationMs, stalledIntervalMs } = overrides;
   const { config } = rt;
   const log = rt.logger.child({ component: 'worker' });
   const connection = redisClient(config.redis.url, { failFast: false });
@@ -75,10 +81,11 @@ function startWorker(rt: Runtime, backoffBaseMs?: number) {
     targets: rt.targets,
     author: config.github.author,
     dryRun: config.dryRun,
-    settings: () => ({ closeOnResolve: rt.closeOnResolve() }),
+    settings: () => ({ closeOnResolve: rt.closeOnResolve(), verifyAfterSeconds: rt.verifyAfterSeconds() }),
     logger: log,
     clock: rt.clock,
-    enqueue: (data) => rt.queue.enqueue(data),
+    enqueue: (data, opts) => rt.queue.enqueue(data, opts),
+    ...(watchIntervalMs !== undefined ? { watchIntervalMs } : {}),
   });
   const worker = createQueueWorker({
     connection,
@@ -87,6 +94,8 @@ function startWorker(rt: Runtime, backoffBaseMs?: number) {
     ...(backoffBaseMs !== undefined ? { backoffBaseMs } : {}),
     process: processor.process,
     onFinalFailure: processor.abandoned,
+    ...(lockDurationMs !== undefined ? { lockDurationMs } : {}),
+    ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}),
     onError: (err) => log.warn({ err: err.message }, 'worker error'),
   });
   return {

@@ -1,26 +1,9 @@
 import type { Alert } from '../core/types.ts';
 import type { Decision } from '../policy/types.ts';
+import type { RemediationState } from '../remediation/lifecycle.ts';
 
-export type RemediationState =
-  | 'queued'
-  | 'processing'
-  | 'noop'
-  | 'denied'
-  | 'planned' // dry run: decided, nothing written
-  | 'pr_opened'
-  | 'merged'
-  | 'failed'
-  | 'closed';
-
-export const TERMINAL_STATES: ReadonlySet<RemediationState> = new Set([
-  'noop',
-  'denied',
-  'planned',
-  'pr_opened',
-  'merged',
-  'failed',
-  'closed',
-]);
+export type { RemediationState } from '../remediation/lifecycle.ts';
+export { TERMINAL_STATES } from '../remediation/lifecycle.ts';
 
 /** The audit record of one remediation, as the API returns it. */
 export interface RemediationRecord {
@@ -29,8 +12,10 @@ export interface RemediationRecord {
   state: RemediationState;
   createdAt: string;
   updatedAt: string;
-  /** every firing alert attached to this remediation (first = the one that created it) */
+  /** the firing alerts attached to this remediation (first = the one that created it), at most 100 */
   alerts: Alert[];
+  /** alerts attached beyond that cap, only counted */
+  alertsDropped: number;
   /** distinct targets firing in the notification that created it */
   targetsFiring: number;
   /** how often Alertmanager re-sent an incident already handled */
@@ -38,11 +23,15 @@ export interface RemediationRecord {
   change: { from: string; to: string | null; fromCommit: string; toCommit: string | null } | null;
   decision: Decision | null;
   pullRequest: { number: number; url: string; branch: string } | null;
+  /** the commit the rollback landed as on the base branch (checkpointed as soon as GitHub says merged) */
+  mergeCommit: string | null;
+  /** still firing `verifyAfter` after the merge: the rollback did not heal */
+  notHealed: boolean;
   /** why nothing was done (noop), or the error of a failure */
   reason: string | null;
   error: string | null;
   dryRun: boolean;
-  /** ISO timestamps of each step: received, processing, decided, pr_opened, merged, failed, resolved, closed */
+  /** ISO timestamps of each step: received, deciding, decided, pr_proposed, pr_opened, auto_merge, merged, failed, resolved, closed, not_healed, retried */
   steps: Record<string, string>;
   timeToRecoverySeconds: number | null;
 }

@@ -77,6 +77,10 @@ export function buildPlan(p: PlanInput): RollbackPlan {
     ...decision.reasons.map((r) => `- ${escapeMarkdown(r)}`),
     '',
     `Remediation \`${p.remediationId}\`. Revert this commit to roll forward again.`,
+    // The trailers end the body too: a human squash-merging with GitHub's "pull request title and
+    // description" default then still leaves them in the commit on the base branch.
+    '',
+    trailers,
   ].join('\n');
   return {
     headBranch: headBranch(target, candidate.to),

@@ -9,7 +9,7 @@ import type { JobData } from '../queue/queue.ts';
 export interface AppDeps {
   targets: TargetIndex;
   store: AuditStore;
-  queue: { enqueue(data: JobData): Promise<void> };
+  queue: { enqueue(data: JobData): Promise<void>; enqueueMany(data: readonly JobData[]): Promise<void> };
   metrics: Metrics;
   clock: Clock;
   dryRun: boolean;

@@ -1,7 +1,8 @@
 import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
 import { escapeSlack } from '../core/text.ts';
 
-export type NotifyKind = 'pr_opened' | 'merged' | 'denied' | 'failed' | 'closed';
+export type NotifyKind =
+  'pr_opened' | 'auto_merge' | 'merged' | 'denied' | 'failed' | 'closed' | 'not_healed';
 
 export interface RemediationEvent {
   kind: NotifyKind;
@@ -26,7 +27,9 @@ export const noopNotifier: Notifier = { notify: async () => {} };
 
 const HEADLINE: Record<NotifyKind, string> = {
   pr_opened: ':rewind: rollback pull request opened',
+  auto_merge: ':hourglass: rollback pull request set to auto-merge (waiting for required checks)',
   merged: ':rewind: rolled back (merged)',
+  not_healed: ':rotating_light: rollback did not heal: the alert still fires after the merge',
   denied: ':no_entry: rollback denied by policy',
   failed: ':x: rollback failed',
   closed: ':white_check_mark: alert resolved, rollback pull request closed',

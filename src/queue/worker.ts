@@ -21,6 +21,9 @@ export interface WorkerOptions {
   /** base of the exponential backoff; tests shorten it */
   backoffBaseMs?: number;
   onError?: (err: Error) => void;
+  /** BullMQ's job lock and stalled-job check (defaults 30 s); tests shorten them to recover a killed worker's job quickly */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
   /** the job failed for good (no retry follows); called after BullMQ recorded it */
   onFinalFailure?: (data: JobData, err: Error) => Promise<void>;
 }
@@ -43,6 +46,8 @@ export function createQueueWorker(opts: WorkerOptions): Worker<JobData> {
       connection: opts.connection,
       prefix: bullPrefix(opts.prefix),
       concurrency: opts.concurrency,
+      ...(opts.lockDurationMs !== undefined ? { lockDuration: opts.lockDurationMs } : {}),
+      ...(opts.stalledIntervalMs !== undefined ? { stalledInterval: opts.stalledIntervalMs } : {}),
       settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, opts.backoffBaseMs) },
     },
   );

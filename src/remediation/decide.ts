@@ -40,6 +40,8 @@ export interface DecideInput {
   /** the firing alerts of the incident (at least one) */
   alerts: readonly Alert[];
   targetsFiring: number;
+  /** alerts of the incident beyond those kept on the record (counted only) */
+  alertsDropped?: number;
   history: Omit<PolicyInput['history'], 'openPullRequest'>;
   now: Date;
 }
@@ -96,7 +98,7 @@ export async function decide(
           remediationId: p.remediationId,
           target,
           lead,
-          alertCount: p.alerts.length,
+          alertCount: p.alerts.length + (p.alertsDropped ?? 0),
           current: analysis.current,
           candidate: analysis.candidate,
           decision,

@@ -42,6 +42,8 @@ export async function startStack(opts: {
   env?: Env;
   role?: Role;
   policyData?: string;
+  /** how often a PR in auto_merge is looked at */
+  watchIntervalMs?: number;
 }) {
   const prefix = uniquePrefix('stack');
   const env: Env = {
@@ -65,6 +67,7 @@ export async function startStack(opts: {
     octokit: { spaceWrites: false, retries: 0, retryAfterBaseMs: 1 },
     backoffBaseMs: 20,
     httpLogger: false,
+    ...(opts.watchIntervalMs !== undefined ? { watchIntervalMs: opts.watchIntervalMs } : {}),
   });
   const admin = testRedis();
   return {
