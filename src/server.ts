@@ -4,6 +4,10 @@ import { RewindError } from './core/errors.ts';
 import { buildApp } from './http/app.ts';
 import { loggerOptions } from './observability/logger.ts';
 import { createProcessor } from './queue/processor.ts';
+import { createArgoCdClient } from './argocd/client.ts';
+import { createVerdictIndex } from './audit/verdicts.ts';
+import { createFluxReceiverCaller } from './flux/receiver.ts';
+import { createVerifier, type Verifier } from './remediation/verify.ts';
 import { createQueueWorker } from './queue/worker.ts';
 import { createRuntime, redisClient, type Runtime, type RuntimeOverrides } from './runtime.ts';
 
@@ -14,6 +18,8 @@ export interface StartOverrides extends RuntimeOverrides {
   backoffBaseMs?: number;
   /** Fastify logger; default pino with rewind's redaction */
   httpLogger?: boolean;
+  /** between two reads of an Argo CD Application while verifying (default 5 s) */
+  verifyPollMs?: number;
 }
 
 /** Build every part of a role; nothing listens yet. The same path for `rewind serve`, the demo and e2e tests. */
@@ -33,7 +39,23 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
     );
   }
   const rt = await createRuntime(config, overrides);
-  const worker = role === 'api' ? null : startWorker(rt, overrides.backoffBaseMs);
+  const verifier = createVerifier({
+    store: rt.store,
+    verdicts: createVerdictIndex({ redis: rt.redis, prefix: config.redis.prefix }),
+    targets: rt.targets,
+    argocd:
+      config.argocd.url && config.argocd.token
+        ? createArgoCdClient({ url: config.argocd.url, token: config.argocd.token })
+        : null,
+    flux: createFluxReceiverCaller({ secret: config.fluxReceiverSecret }),
+    notifier: rt.notifier,
+    metrics: rt.metrics,
+    clock: rt.clock,
+    logger: rt.logger.child({ component: 'verify' }),
+    enqueue: (data) => rt.queue.enqueue(data),
+    ...(overrides.verifyPollMs !== undefined ? { pollMs: overrides.verifyPollMs } : {}),
+  });
+  const worker = role === 'api' ? null : startWorker(rt, verifier, overrides.backoffBaseMs);
   const app = await buildApp({
     targets: rt.targets,
     store: rt.store,
@@ -62,7 +84,7 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
   };
 }
 
-function startWorker(rt: Runtime, backoffBaseMs?: number) {
+function startWorker(rt: Runtime, verifier: Verifier, backoffBaseMs?: number) {
   const { config } = rt;
   const log = rt.logger.child({ component: 'worker' });
   const connection = redisClient(config.redis.url, { failFast: false });
@@ -79,6 +101,7 @@ function startWorker(rt: Runtime, backoffBaseMs?: number) {
     logger: log,
     clock: rt.clock,
     enqueue: (data) => rt.queue.enqueue(data),
+    verifier,
   });
   const worker = createQueueWorker({
     connection,

@@ -4,7 +4,7 @@ import type { Alert } from '../core/types.ts';
 import { incidentKey } from '../core/alerts.ts';
 import type { Decision } from '../policy/types.ts';
 import { ADMIT_FIRING, ADMIT_RESOLVED, RELEASE_ACTIVE } from './scripts.ts';
-import type { Admission, AdmitOutcome, RemediationRecord, RemediationState } from './types.ts';
+import type { Admission, AdmitOutcome, RemediationRecord, RemediationState, Verification } from './types.ts';
 
 const DAY = 24 * 3600;
 
@@ -45,6 +45,7 @@ export interface RecordPatch {
   /** null clears an earlier attempt's error */
   error?: string | null;
   timeToRecoverySeconds?: number;
+  verification?: Verification;
   /** step name → ISO time */
   steps?: Record<string, string>;
 }
@@ -157,6 +158,7 @@ export function createAuditStore(opts: AuditStoreOptions) {
     if (patch.reason !== undefined) fields.reason = patch.reason;
     if (typeof patch.error === 'string') fields.error = patch.error;
     if (patch.timeToRecoverySeconds !== undefined) fields.ttr = String(patch.timeToRecoverySeconds);
+    if (patch.verification) fields.verification = JSON.stringify(patch.verification);
     for (const [step, at] of Object.entries(patch.steps ?? {})) fields[`step:${step}`] = at;
     if (patch.error === null) await redis.multi().hset(remKey(id), fields).hdel(remKey(id), 'error').exec();
     else await redis.hset(remKey(id), fields);
@@ -246,5 +248,6 @@ function toRecord(h: Record<string, string>, alerts: string[]): RemediationRecor
     dryRun: h.dryRun === '1',
     steps,
     timeToRecoverySeconds: h.ttr ? Number(h.ttr) : null,
+    verification: parseJson(h.verification),
   };
 }

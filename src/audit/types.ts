@@ -10,7 +10,9 @@ export type RemediationState =
   | 'pr_opened'
   | 'merged'
   | 'failed'
-  | 'closed';
+  | 'closed'
+  | 'verified' // after merged: the GitOps engine runs the merge commit and reports it healthy
+  | 'unverified'; // after merged: degraded, failed sync, or no verdict before verify.timeout
 
 export const TERMINAL_STATES: ReadonlySet<RemediationState> = new Set([
   'noop',
@@ -20,7 +22,26 @@ export const TERMINAL_STATES: ReadonlySet<RemediationState> = new Set([
   'merged',
   'failed',
   'closed',
+  'verified',
+  'unverified',
 ]);
+
+/** A rollback that reached the base branch, whatever verification said since. */
+export const MERGED_STATES: ReadonlySet<RemediationState> = new Set(['merged', 'verified', 'unverified']);
+
+/** What the GitOps engine said about a merged rollback (SPEC "After the merge"). */
+export interface Verification {
+  engine: 'argocd' | 'flux';
+  mergeCommit: string;
+  mergedAt: string;
+  /** verify.timeout after mergedAt */
+  deadline: string;
+  result: 'pending' | 'verified' | 'unverified';
+  /** the last thing the engine said (why pending, verified or not) */
+  reason: string | null;
+  /** merge → verdict, in seconds */
+  seconds: number | null;
+}
 
 /** The audit record of one remediation, as the API returns it. */
 export interface RemediationRecord {
@@ -45,6 +66,8 @@ export interface RemediationRecord {
   /** ISO timestamps of each step: received, processing, decided, pr_opened, merged, failed, resolved, closed */
   steps: Record<string, string>;
   timeToRecoverySeconds: number | null;
+  /** set once the rollback merged and a GitOps engine is configured */
+  verification: Verification | null;
 }
 
 export type AdmitOutcome = 'created' | 'attached' | 'seen_again';

@@ -94,6 +94,20 @@ export const RemediationSchema = Type.Object({
   dryRun: Type.Boolean(),
   steps: Type.Record(Type.String(), Type.String()),
   timeToRecoverySeconds: Type.Union([Type.Number(), Type.Null()]),
+  verification: Type.Optional(
+    Type.Union([
+      Type.Object({
+        engine: Type.String(),
+        mergeCommit: Type.String(),
+        mergedAt: Type.String(),
+        deadline: Type.String(),
+        result: Type.String(),
+        reason: Type.Union([Type.String(), Type.Null()]),
+        seconds: Type.Union([Type.Number(), Type.Null()]),
+      }),
+      Type.Null(),
+    ]),
+  ),
 });
 
 export const ListQuerySchema = Type.Object({

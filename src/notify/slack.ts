@@ -1,7 +1,8 @@
 import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
 import { escapeSlack } from '../core/text.ts';
 
-export type NotifyKind = 'pr_opened' | 'merged' | 'denied' | 'failed' | 'closed';
+export type NotifyKind =
+  'pr_opened' | 'merged' | 'denied' | 'failed' | 'closed' | 'verified' | 'unverified' | 'released';
 
 export interface RemediationEvent {
   kind: NotifyKind;
@@ -30,6 +31,9 @@ const HEADLINE: Record<NotifyKind, string> = {
   denied: ':no_entry: rollback denied by policy',
   failed: ':x: rollback failed',
   closed: ':white_check_mark: alert resolved, rollback pull request closed',
+  verified: ':white_check_mark: rollback verified (live and healthy)',
+  unverified: ':warning: rollback NOT verified',
+  released: ':unlock: hold release pull request opened',
 };
 
 /** Slack message text; every alert-derived string is escaped for mrkdwn. */

@@ -6,7 +6,12 @@ import type { TargetIndex } from '../core/targets.ts';
 import type { Target } from '../core/types.ts';
 import { decide, fileRef } from '../remediation/decide.ts';
 import type { AuditStore } from '../audit/store.ts';
-import { TERMINAL_STATES, type RemediationRecord, type RemediationState } from '../audit/types.ts';
+import {
+  MERGED_STATES,
+  TERMINAL_STATES,
+  type RemediationRecord,
+  type RemediationState,
+} from '../audit/types.ts';
 import type { Notifier, NotifyKind } from '../notify/slack.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -29,6 +34,8 @@ export interface ProcessorDeps {
   clock: Clock;
   /** follow-up jobs (a resolution seen while the remediation was running) */
   enqueue: (data: JobData) => Promise<void>;
+  /** after the merge is recorded: reconcile now and verify (src/remediation/verify.ts); verify jobs go there too */
+  verifier?: { afterMerge(id: string, mergeCommit: string): Promise<void>; process: JobProcessor };
 }
 
 /** In-process re-reads when the file changes under our feet, before handing the retry to the queue. */
@@ -199,14 +206,15 @@ export function createProcessor(deps: ProcessorDeps): {
     await store.recordRollback(target.name, rec.id, opened);
     if (decision.mode !== 'merge')
       return finish(rec, target, 'pr_opened', { decision, pr, notify: 'pr_opened' });
+    let mergeCommit = '';
     try {
-      await deps.repo.mergePullRequest({
+      ({ sha: mergeCommit } = await deps.repo.mergePullRequest({
         repo: ref,
         number: pr.number,
         headSha: pr.headSha,
         commitTitle: plan.mergeTitle,
         commitMessage: plan.mergeBody,
-      });
+      }));
     } catch (err) {
       if (!(err instanceof RewindError) || err.retryable) throw err;
       // "Not mergeable" because the base moved after our check is a conflict to re-read, not a dead end.
@@ -221,7 +229,8 @@ export function createProcessor(deps: ProcessorDeps): {
         notify: 'pr_opened',
       });
     }
-    return finish(rec, target, 'merged', { decision, pr, notify: 'merged' });
+    await finish(rec, target, 'merged', { decision, pr, notify: 'merged' });
+    await deps.verifier?.afterMerge(rec.id, mergeCommit);
   }
 
   async function remediate(id: string, attempt: Attempt): Promise<void> {
@@ -292,7 +301,7 @@ export function createProcessor(deps: ProcessorDeps): {
     const target = deps.targets.byName(rec.target);
     const log = deps.logger.child({ remediationId: rec.id, target: rec.target });
     const now = clock.now();
-    if (rec.state === 'merged') {
+    if (MERGED_STATES.has(rec.state)) {
       const start = Math.min(
         ...rec.alerts.map((a) => Date.parse(a.startsAt)).filter((t) => !Number.isNaN(t)),
       );
@@ -336,6 +345,7 @@ export function createProcessor(deps: ProcessorDeps): {
 
   const process: JobProcessor = async (data, attempt) => {
     if (data.kind === 'remediate') return remediate(data.remediationId, attempt);
+    if (data.kind === 'verify') return deps.verifier?.process(data, attempt);
     return resolve(data.remediationId, data.resolvedAt, attempt);
   };
   return { process, abandoned };

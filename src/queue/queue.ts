@@ -6,7 +6,9 @@ export const QUEUE_NAME = 'remediations';
 export type JobData =
   | { kind: 'remediate'; remediationId: string }
   /** `after: 'remediation'`: handed over by a remediation that finished after the alert resolved */
-  | { kind: 'resolve'; remediationId: string; resolvedAt: string; after?: 'remediation' };
+  | { kind: 'resolve'; remediationId: string; resolvedAt: string; after?: 'remediation' }
+  /** after the merge: ask the GitOps engine to reconcile, then poll it until a verdict (src/remediation/verify.ts) */
+  | { kind: 'verify'; remediationId: string };
 
 /** SPEC: 5 attempts, 5 s doubling, at most 3 min. */
 export const ATTEMPTS = 5;
@@ -34,6 +36,7 @@ const JOB_OPTIONS: JobsOptions = {
  */
 export function jobId(data: JobData): string {
   if (data.kind === 'remediate') return `remediate-${data.remediationId}`;
+  if (data.kind === 'verify') return `verify-${data.remediationId}`;
   return data.after ? `resolve-${data.remediationId}-after-${data.after}` : `resolve-${data.remediationId}`;
 }
 

@@ -42,6 +42,8 @@ export async function startStack(opts: {
   env?: Env;
   role?: Role;
   policyData?: string;
+  /** between two reads of an Argo CD Application (default 50 ms) */
+  verifyPollMs?: number;
 }) {
   const prefix = uniquePrefix('stack');
   const env: Env = {
@@ -65,6 +67,7 @@ export async function startStack(opts: {
     octokit: { spaceWrites: false, retries: 0, retryAfterBaseMs: 1 },
     backoffBaseMs: 20,
     httpLogger: false,
+    verifyPollMs: opts.verifyPollMs ?? 50,
   });
   const admin = testRedis();
   return {
