@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace';
 import { loadConfig, checkConfigFiles, type Config, type Env } from './config/config.ts';
 import { RewindError, errorMessage } from './core/errors.ts';
 import { runPlan } from './cli/plan.ts';
+import { runRelease } from './cli/release.ts';
 import { startRole, type Role } from './server.ts';
 
 const USAGE = `usage: rewind <command> [--config FILE]
@@ -13,6 +14,7 @@ commands:
   worker                queue worker only (plus health and metrics on PORT)
   check-config          validate the config and environment, then exit
   plan --alert FILE     dry run: per alert, the target, rollback and policy decision; writes nothing
+  release TARGET        open a pull request that lifts the target's hold (Flux marker, ignored tag)
 
 config: $REWIND_CONFIG or config/rewind.yaml`;
 
@@ -78,6 +80,12 @@ export async function main(argv: string[], env: Env): Promise<void> {
         if (!file) throw new RewindError('config_invalid', 'plan needs --alert FILE');
         checkConfigFiles(config);
         process.exitCode = await runPlan(config, readFileSync(file, 'utf8'), file, (s) => console.log(s));
+        return;
+      }
+      case 'release': {
+        const name = args.find((a) => !a.startsWith('--') && a !== flag(args, '--config'));
+        if (!name) throw new RewindError('config_invalid', 'release needs a TARGET name');
+        process.exitCode = await runRelease(config, name, (s) => console.log(s));
         return;
       }
       default:

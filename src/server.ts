@@ -8,6 +8,8 @@ import { createArgoCdClient } from './argocd/client.ts';
 import { createVerdictIndex } from './audit/verdicts.ts';
 import { createFluxReceiverCaller } from './flux/receiver.ts';
 import { createVerifier, type Verifier } from './remediation/verify.ts';
+import { createReleaser } from './remediation/release.ts';
+import { createFluxEventHandler } from './remediation/flux-events.ts';
 import { createQueueWorker } from './queue/worker.ts';
 import { createRuntime, redisClient, type Runtime, type RuntimeOverrides } from './runtime.ts';
 
@@ -39,9 +41,10 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
     );
   }
   const rt = await createRuntime(config, overrides);
+  const verdicts = createVerdictIndex({ redis: rt.redis, prefix: config.redis.prefix });
   const verifier = createVerifier({
     store: rt.store,
-    verdicts: createVerdictIndex({ redis: rt.redis, prefix: config.redis.prefix }),
+    verdicts,
     targets: rt.targets,
     argocd:
       config.argocd.url && config.argocd.token
@@ -71,6 +74,19 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
       policy: () => rt.policy.isReady(),
     },
     logger: overrides.httpLogger === false ? false : loggerOptions(config.logLevel),
+    targetsView: createReleaser({
+      repo: rt.repo,
+      targets: rt.targets,
+      store: rt.store,
+      author: config.github.author,
+    }),
+    fluxEvents: createFluxEventHandler({
+      store: rt.store,
+      verdicts,
+      verifier,
+      metrics: rt.metrics,
+      clock: rt.clock,
+    }),
   });
   return {
     app,

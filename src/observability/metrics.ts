@@ -79,6 +79,12 @@ export function createMetrics(opts: MetricsOptions = {}) {
       labelNames: ['result'] as const,
       registers,
     }),
+    fluxEvents: new Counter({
+      name: 'rewind_flux_events_total',
+      help: 'Flux notification-controller events received, by outcome (verified/unverified/noted/ignored)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
     mergeToVerified: new Histogram({
       name: 'rewind_merge_to_verified_seconds',
       help: 'Rollback merged to the GitOps engine running it healthy',

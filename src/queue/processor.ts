@@ -185,6 +185,7 @@ export function createProcessor(deps: ProcessorDeps): {
       base: d.head,
       headBranch: plan.headBranch,
       content: plan.content,
+      ...(plan.extraFiles ? { extraFiles: plan.extraFiles } : {}),
       commitMessage: plan.commitMessage,
       author: deps.author,
       title: plan.title,
