@@ -1,8 +1,7 @@
 import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
 import { escapeSlack } from '../core/text.ts';
 
-export type NotifyKind =
-  'pr_opened' | 'merged' | 'denied' | 'failed' | 'closed' | 'verified' | 'unverified' | 'released';
+export type NotifyKind = 'pr_opened' | 'merged' | 'denied' | 'failed' | 'closed' | 'verified' | 'unverified';
 
 export interface RemediationEvent {
   kind: NotifyKind;
@@ -33,7 +32,6 @@ const HEADLINE: Record<NotifyKind, string> = {
   closed: ':white_check_mark: alert resolved, rollback pull request closed',
   verified: ':white_check_mark: rollback verified (live and healthy)',
   unverified: ':warning: rollback NOT verified',
-  released: ':unlock: hold release pull request opened',
 };
 
 /** Slack message text; every alert-derived string is escaped for mrkdwn. */
