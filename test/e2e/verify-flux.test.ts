@@ -61,12 +61,12 @@ describe('after the merge: Flux Receiver called, notification-controller events 
     await new Promise((r) => receiver.close(r));
   });
 
-  async function merged() {
+  async function merged(extra = '') {
     seedSampleRepo(gh, RELEASED);
     stack = await startStack({
       githubUrl: gh.url,
       clock,
-      targets: `${CHECKOUT_TARGET}    flux: { receiver: "${receiverUrl}", kustomization: apps/webapp }\n`,
+      targets: `${CHECKOUT_TARGET}    flux: { receiver: "${receiverUrl}", kustomization: apps/webapp }\n${extra}`,
       env: { REWIND_FLUX_RECEIVER_SECRET: SECRET },
     });
     const res = await post(stack.app, sampleJson('a-firing-single.json'));
@@ -123,6 +123,18 @@ describe('after the merge: Flux Receiver called, notification-controller events 
     assert.equal(rec?.state, 'unverified');
     assert.match(rec?.verification?.reason ?? '', /ValidationFailed: service\/apps\/webapp validation error/);
     assert.ok(stack.events.some((e) => e.kind === 'unverified'));
+  });
+
+  test('no event before verify.timeout: unverified, saying so', async () => {
+    const { id } = await merged('    verify: { timeout: 1s }\n');
+    const end = Date.now() + 10_000;
+    let rec = await stack.runtime.store.get(id);
+    while (rec?.state === 'merged' && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+      rec = await stack.runtime.store.get(id);
+    }
+    assert.equal(rec?.state, 'unverified');
+    assert.match(rec?.verification?.reason ?? '', /no verdict before verify\.timeout/);
   });
 
   test('events endpoint: 401 without the token, 400 for a non-event, 405 for GET', async () => {
