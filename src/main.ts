@@ -4,6 +4,7 @@ import { loadConfig, checkConfigFiles, type Config, type Env } from './config/co
 import { RewindError, errorMessage } from './core/errors.ts';
 import { runPlan } from './cli/plan.ts';
 import { runRetry } from './cli/retry.ts';
+import { runRelease } from './cli/release.ts';
 import { startRole, type Role } from './server.ts';
 
 const USAGE = `usage: rewind <command> [--config FILE]
@@ -15,6 +16,7 @@ commands:
   check-config          validate the config and environment, then exit
   plan --alert FILE     dry run: per alert, the target, rollback and policy decision; writes nothing
   retry <id>            run a failed remediation again from its last checkpoint
+  release TARGET        open a pull request that lifts the target's hold (Flux marker, ignored tag)
 
 config: $REWIND_CONFIG or config/rewind.yaml`;
 
@@ -89,6 +91,12 @@ export async function main(argv: string[], env: Env): Promise<void> {
         if (res.kind === 'queued') console.log(`${id}: queued again; it resumes from its last checkpoint`);
         else console.error(`rewind: ${res.kind === 'not_found' ? `no remediation ${id}` : res.message}`);
         process.exitCode = res.kind === 'queued' ? 0 : 1;
+        return;
+      }
+      case 'release': {
+        const name = args.find((a) => !a.startsWith('--') && a !== flag(args, '--config'));
+        if (!name) throw new RewindError('config_invalid', 'release needs a TARGET name');
+        process.exitCode = await runRelease(config, name, (s) => console.log(s));
         return;
       }
       default:

@@ -4,6 +4,12 @@ import { RewindError } from './core/errors.ts';
 import { buildApp } from './http/app.ts';
 import { loggerOptions } from './observability/logger.ts';
 import { createProcessor } from './queue/processor.ts';
+import { createArgoCdClient } from './argocd/client.ts';
+import { createVerdictIndex } from './audit/verdicts.ts';
+import { createFluxReceiverCaller } from './flux/receiver.ts';
+import { createVerifier, type Verifier } from './remediation/verify.ts';
+import { createReleaser } from './remediation/release.ts';
+import { createFluxEventHandler } from './remediation/flux-events.ts';
 import { createQueueWorker } from './queue/worker.ts';
 import { createRuntime, redisClient, type Runtime, type RuntimeOverrides } from './runtime.ts';
 
@@ -19,6 +25,8 @@ export interface StartOverrides extends RuntimeOverrides {
   stalledIntervalMs?: number;
   /** Fastify logger; default pino with rewind's redaction */
   httpLogger?: boolean;
+  /** between two reads of an Argo CD Application while verifying (default 5 s) */
+  verifyPollMs?: number;
 }
 
 /** Build every part of a role; nothing listens yet. The same path for `rewind serve`, the demo and e2e tests. */
@@ -38,7 +46,24 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
     );
   }
   const rt = await createRuntime(config, overrides);
-  const worker = role === 'api' ? null : startWorker(rt, overrides);
+  const verdicts = createVerdictIndex({ redis: rt.redis, prefix: config.redis.prefix });
+  const verifier = createVerifier({
+    store: rt.store,
+    verdicts,
+    targets: rt.targets,
+    argocd:
+      config.argocd.url && config.argocd.token
+        ? createArgoCdClient({ url: config.argocd.url, token: config.argocd.token })
+        : null,
+    flux: createFluxReceiverCaller({ secret: config.fluxReceiverSecret }),
+    notifier: rt.notifier,
+    metrics: rt.metrics,
+    clock: rt.clock,
+    logger: rt.logger.child({ component: 'verify' }),
+    enqueue: (data) => rt.queue.enqueue(data),
+    ...(overrides.verifyPollMs !== undefined ? { pollMs: overrides.verifyPollMs } : {}),
+  });
+  const worker = role === 'api' ? null : startWorker(rt, verifier, overrides);
   const app = await buildApp({
     targets: rt.targets,
     store: rt.store,
@@ -54,6 +79,19 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
       policy: () => rt.policy.isReady(),
     },
     logger: overrides.httpLogger === false ? false : loggerOptions(config.logLevel),
+    targetsView: createReleaser({
+      repo: rt.repo,
+      targets: rt.targets,
+      store: rt.store,
+      author: config.github.author,
+    }),
+    fluxEvents: createFluxEventHandler({
+      store: rt.store,
+      verdicts,
+      verifier,
+      metrics: rt.metrics,
+      clock: rt.clock,
+    }),
   });
   return {
     app,
@@ -67,7 +105,7 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
   };
 }
 
-function startWorker(rt: Runtime, overrides: StartOverrides) {
+function startWorker(rt: Runtime, verifier: Verifier, overrides: StartOverrides) {
   const { backoffBaseMs, watchIntervalMs, lockDurationMs, stalledIntervalMs } = overrides;
   const { config } = rt;
   const log = rt.logger.child({ component: 'worker' });
@@ -86,6 +124,7 @@ function startWorker(rt: Runtime, overrides: StartOverrides) {
     clock: rt.clock,
     enqueue: (data, opts) => rt.queue.enqueue(data, opts),
     ...(watchIntervalMs !== undefined ? { watchIntervalMs } : {}),
+    verifier,
   });
   const worker = createQueueWorker({
     connection,

@@ -5,7 +5,7 @@ import { incidentKey } from '../core/alerts.ts';
 import type { Decision } from '../policy/types.ts';
 import { transitionFor, type RemediationEvent } from '../remediation/lifecycle.ts';
 import { ADMIT, RELEASE_ACTIVE, TAKE_ACTIVE, TRANSITION } from './scripts.ts';
-import type { Admission, AdmitOutcome, RemediationRecord, RemediationState } from './types.ts';
+import type { Admission, AdmitOutcome, RemediationRecord, RemediationState, Verification } from './types.ts';
 
 const DAY = 24 * 3600;
 /** Alerts kept per record; later ones are only counted (alertsDropped). */
@@ -50,6 +50,7 @@ export interface RecordPatch {
   /** null clears an earlier attempt's error */
   error?: string | null;
   timeToRecoverySeconds?: number;
+  verification?: Verification;
   /** step name → ISO time */
   steps?: Record<string, string>;
   mergeCommit?: string;
@@ -230,6 +231,7 @@ export function createAuditStore(opts: AuditStoreOptions) {
     if (patch.timeToRecoverySeconds !== undefined) fields.ttr = String(patch.timeToRecoverySeconds);
     if (patch.mergeCommit !== undefined) fields.mergeCommit = patch.mergeCommit;
     if (patch.notHealed) fields.notHealed = '1';
+    if (patch.verification) fields.verification = JSON.stringify(patch.verification);
     for (const [step, at] of Object.entries(patch.steps ?? {})) fields[`step:${step}`] = at;
     return fields;
   }
@@ -390,5 +392,6 @@ function toRecord(h: Record<string, string>, alerts: string[]): RemediationRecor
     mergeCommit: h.mergeCommit ?? null,
     notHealed: h.notHealed === '1',
     alertsDropped: Number(h.alertsDropped ?? 0),
+    verification: parseJson(h.verification),
   };
 }

@@ -3,7 +3,22 @@ import type { Decision } from '../policy/types.ts';
 import type { RemediationState } from '../remediation/lifecycle.ts';
 
 export type { RemediationState } from '../remediation/lifecycle.ts';
-export { TERMINAL_STATES } from '../remediation/lifecycle.ts';
+export { MERGED_STATES, TERMINAL_STATES } from '../remediation/lifecycle.ts';
+
+
+/** What the GitOps engine said about a merged rollback (SPEC "After the merge"). */
+export interface Verification {
+  engine: 'argocd' | 'flux';
+  mergeCommit: string;
+  mergedAt: string;
+  /** verify.timeout after mergedAt */
+  deadline: string;
+  result: 'pending' | 'verified' | 'unverified';
+  /** the last thing the engine said (why pending, verified or not) */
+  reason: string | null;
+  /** merge → verdict, in seconds */
+  seconds: number | null;
+}
 
 /** The audit record of one remediation, as the API returns it. */
 export interface RemediationRecord {
@@ -34,6 +49,8 @@ export interface RemediationRecord {
   /** ISO timestamps of each step: received, deciding, decided, pr_proposed, pr_opened, auto_merge, merged, failed, resolved, closed, not_healed, retried */
   steps: Record<string, string>;
   timeToRecoverySeconds: number | null;
+  /** set once the rollback merged and a GitOps engine is configured */
+  verification: Verification | null;
 }
 
 export type AdmitOutcome = 'created' | 'attached' | 'seen_again';

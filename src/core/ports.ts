@@ -51,6 +51,8 @@ export interface ChangeRequest {
   headBranch: string;
   /** the whole new file content */
   content: string;
+  /** more files of the same repo in the same commit (the hold's ignore list), whole new contents */
+  extraFiles?: readonly { path: string; content: string }[];
   commitMessage: string;
   author: { name: string; email: string };
   title: string;

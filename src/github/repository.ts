@@ -177,7 +177,15 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
         owner,
         repo,
         base_tree: baseCommit.data.tree.sha,
-        tree: [{ path, mode: '100644', type: 'blob', content: req.content }],
+        tree: [
+          { path, mode: '100644', type: 'blob', content: req.content },
+          ...(req.extraFiles ?? []).map((f) => ({
+            path: f.path,
+            mode: '100644' as const,
+            type: 'blob' as const,
+            content: f.content,
+          })),
+        ],
       }),
     );
     const commit = await call(`commit ${path} for ${req.headBranch}`, () =>
@@ -295,7 +303,10 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
       }
       let pull: PullLike | undefined;
       let headSha: string | undefined;
-      if (created) {
+      if (created && req.extraFiles?.length) {
+        // two files in one commit: the contents API writes one, the Git Data API a whole tree
+        headSha = await replaceBranchCommit(req);
+      } else if (created) {
         const res = await call(
           `commit ${path} on ${req.headBranch}`,
           () =>
@@ -317,7 +328,17 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
         // A retry of this remediation finds its branch and PR: nothing to write when the content is there.
         pull = await findOpenPullFor(req.file, req.headBranch, req.file.branch);
         const onBranch = await fileAt(req.file, req.headBranch, `read ${path} on ${req.headBranch}`);
-        if (pull === undefined || onBranch?.content !== req.content) headSha = await replaceBranchCommit(req);
+        let same = onBranch?.content === req.content;
+        for (const f of req.extraFiles ?? []) {
+          if (!same) break;
+          const extra = await fileAt(
+            { ...req.file, path: f.path },
+            req.headBranch,
+            `read ${f.path} on ${req.headBranch}`,
+          );
+          same = extra?.content === f.content;
+        }
+        if (pull === undefined || !same) headSha = await replaceBranchCommit(req);
       }
       pull ??= await ensurePull(req);
       const wanted = [...new Set([REWIND_LABEL, ...req.labels])];

@@ -97,6 +97,20 @@ export const RemediationSchema = Type.Object({
   mergeCommit: Type.Union([Type.String(), Type.Null()]),
   notHealed: Type.Boolean(),
   alertsDropped: Type.Integer(),
+  verification: Type.Optional(
+    Type.Union([
+      Type.Object({
+        engine: Type.String(),
+        mergeCommit: Type.String(),
+        mergedAt: Type.String(),
+        deadline: Type.String(),
+        result: Type.String(),
+        reason: Type.Union([Type.String(), Type.Null()]),
+        seconds: Type.Union([Type.Number(), Type.Null()]),
+      }),
+      Type.Null(),
+    ]),
+  ),
 });
 
 export const STATES = [
@@ -110,6 +124,8 @@ export const STATES = [
   'merged',
   'closed',
   'failed',
+  'verified',
+  'unverified',
 ] as const;
 
 export const ListQuerySchema = Type.Object({

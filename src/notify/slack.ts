@@ -2,7 +2,15 @@ import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webho
 import { escapeSlack } from '../core/text.ts';
 
 export type NotifyKind =
-  'pr_opened' | 'auto_merge' | 'merged' | 'denied' | 'failed' | 'closed' | 'not_healed';
+  | 'pr_opened'
+  | 'auto_merge'
+  | 'merged'
+  | 'denied'
+  | 'failed'
+  | 'closed'
+  | 'not_healed'
+  | 'verified'
+  | 'unverified';
 
 export interface RemediationEvent {
   kind: NotifyKind;
@@ -33,6 +41,8 @@ const HEADLINE: Record<NotifyKind, string> = {
   denied: ':no_entry: rollback denied by policy',
   failed: ':x: rollback failed',
   closed: ':white_check_mark: alert resolved, rollback pull request closed',
+  verified: ':white_check_mark: rollback verified (live and healthy)',
+  unverified: ':warning: rollback NOT verified',
 };
 
 /** Slack message text; every alert-derived string is escaped for mrkdwn. */

@@ -25,6 +25,8 @@ export interface EffectDeps {
   settings: () => Settings;
   enqueue: (data: JobData, opts?: { delayMs?: number }) => Promise<void>;
   watchIntervalMs?: number;
+  /** after the merge: reconcile now and verify (src/remediation/verify.ts) */
+  afterMerge?: (id: string, mergeCommit: string) => Promise<void>;
 }
 
 const NOTIFY_KIND: Partial<Record<RemediationState, NotifyKind>> = {
@@ -125,9 +127,11 @@ export function createEffects(deps: EffectDeps) {
           { kind: 'watch', remediationId: rec.id, n: 1 },
           { delayMs: deps.watchIntervalMs ?? 30_000 },
         );
+      } else if (effect === 'reconcile') {
+        if (rec.mergeCommit) await deps.afterMerge?.(rec.id, rec.mergeCommit);
       } else if (effect === 'verify_later') {
         const delayMs = deps.settings().verifyAfterSeconds * 1000;
-        await deps.enqueue({ kind: 'verify', remediationId: rec.id }, { delayMs });
+        await deps.enqueue({ kind: 'heal_check', remediationId: rec.id }, { delayMs });
       } else if (effect === 'hand_over_resolution') {
         // Read after the state write: a resolution admitted before it is seen here, one admitted
         // after it finds the new state itself. Both may act; claimResolution lets one through.

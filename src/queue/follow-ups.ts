@@ -3,7 +3,7 @@ import { branchPrefix } from '../core/plan.ts';
 import type { GitOpsRepository } from '../core/ports.ts';
 import type { TargetIndex } from '../core/targets.ts';
 import { fileRef } from '../remediation/decide.ts';
-import type { RemediationRecord } from '../audit/types.ts';
+import { MERGED_STATES, type RemediationRecord } from '../audit/types.ts';
 import type { EffectDeps, Effects } from './effects.ts';
 import type { JobData } from './queue.ts';
 import type { Attempt } from './worker.ts';
@@ -50,7 +50,7 @@ export function createFollowUps(
     const target = deps.targets.byName(rec.target);
     const log = deps.logger.child({ remediationId: rec.id, target: rec.target });
     const now = clock.now();
-    if (rec.state === 'merged') {
+    if (MERGED_STATES.has(rec.state)) {
       const start = Math.min(
         ...rec.alerts.map((a) => Date.parse(a.startsAt)).filter((t) => !Number.isNaN(t)),
       );
@@ -108,9 +108,9 @@ export function createFollowUps(
   }
 
   /** verifyAfter past the merge: still firing means the rollback did not heal. Said once; never rolled back again. */
-  async function verify(id: string): Promise<void> {
+  async function healCheck(id: string): Promise<void> {
     const rec = await store.get(id);
-    if (!rec || rec.state !== 'merged' || rec.steps.resolved || rec.notHealed) return;
+    if (!rec || !MERGED_STATES.has(rec.state) || rec.steps.resolved || rec.notHealed) return;
     const now = clock.now();
     await store.update(id, { notHealed: true, steps: { not_healed: now.toISOString() } }, now);
     await store.recordNotHealed(rec.target, id, now);
@@ -122,7 +122,7 @@ export function createFollowUps(
     await fx.notify(rec, deps.targets.byName(rec.target), 'not_healed');
   }
 
-  return { resolve, watch, verify };
+  return { resolve, watch, healCheck };
 }
 
 export type FollowUpJob = Exclude<JobData, { kind: 'remediate' }>;

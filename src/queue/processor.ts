@@ -33,6 +33,8 @@ export interface ProcessorDeps {
   enqueue: (data: JobData, opts?: { delayMs?: number }) => Promise<void>;
   /** how often a PR in auto_merge is looked at (default 30 s) */
   watchIntervalMs?: number;
+  /** after the merge is recorded: reconcile now and verify (src/remediation/verify.ts); verify jobs go there too */
+  verifier?: { afterMerge(id: string, mergeCommit: string): Promise<void>; process: JobProcessor };
 }
 
 /** In-process re-reads when the file changes under our feet, before handing the retry to the queue. */
@@ -50,7 +52,10 @@ export function createProcessor(deps: ProcessorDeps): {
   abandoned: (data: JobData, error: Error) => Promise<void>;
 } {
   const { store, clock } = deps;
-  const fx = createEffects(deps);
+  const { verifier } = deps;
+  const fx = createEffects(
+    verifier ? { ...deps, afterMerge: (id, mergeCommit) => verifier.afterMerge(id, mergeCommit) } : deps,
+  );
   const { move } = fx;
 
   /** Re-reads the file at the base branch head: a different blob than the one the rollback was built on is a conflict. */
@@ -151,6 +156,7 @@ export function createProcessor(deps: ProcessorDeps): {
       base: d.head,
       headBranch: plan.headBranch,
       content: plan.content,
+      ...(plan.extraFiles ? { extraFiles: plan.extraFiles } : {}),
       commitMessage: plan.commitMessage,
       author: deps.author,
       title: plan.title,
@@ -296,7 +302,8 @@ export function createProcessor(deps: ProcessorDeps): {
     if (data.kind === 'remediate') return remediate(data.remediationId, attempt);
     if (data.kind === 'resolve') return followUps.resolve(data.remediationId, data.resolvedAt, attempt);
     if (data.kind === 'watch') return followUps.watch(data.remediationId, data.n);
-    return followUps.verify(data.remediationId);
+    if (data.kind === 'heal_check') return followUps.healCheck(data.remediationId);
+    return deps.verifier?.process(data, attempt);
   };
   return { process, abandoned };
 }

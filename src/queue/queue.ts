@@ -11,6 +11,8 @@ export type JobData =
   /** poll a PR in auto_merge until GitHub merges or closes it (`n`: the how-manieth look) */
   | { kind: 'watch'; remediationId: string; n: number }
   /** verifyAfter past a merge: escalate once if the incident still fires */
+  | { kind: 'heal_check'; remediationId: string }
+  /** after the merge: ask the GitOps engine to reconcile, then poll it until a verdict (src/remediation/verify.ts) */
   | { kind: 'verify'; remediationId: string };
 
 /** SPEC: 5 attempts, 5 s doubling, at most 3 min. */
@@ -43,6 +45,7 @@ export function jobId(data: JobData): string {
       ? `remediate-${data.remediationId}-retry-${data.retry}`
       : `remediate-${data.remediationId}`;
   if (data.kind === 'watch') return `watch-${data.remediationId}-${data.n}`;
+  if (data.kind === 'heal_check') return `heal-check-${data.remediationId}`;
   if (data.kind === 'verify') return `verify-${data.remediationId}`;
   return data.after ? `resolve-${data.remediationId}-after-${data.after}` : `resolve-${data.remediationId}`;
 }

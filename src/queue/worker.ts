@@ -1,6 +1,6 @@
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { errorMessage, isRetryable } from '../core/errors.ts';
+import { errorMessage, isRetryable, PollLater } from '../core/errors.ts';
 import { ATTEMPTS, backoffDelay, bullPrefix, QUEUE_NAME, type JobData } from './queue.ts';
 
 export interface Attempt {
@@ -31,12 +31,17 @@ export interface WorkerOptions {
 export function createQueueWorker(opts: WorkerOptions): Worker<JobData> {
   const worker = new Worker<JobData>(
     QUEUE_NAME,
-    async (job: Job<JobData>) => {
+    async (job: Job<JobData>, token?: string) => {
       const attempt = job.attemptsMade + 1;
       const maxAttempts = job.opts.attempts ?? ATTEMPTS;
       try {
         await opts.process(job.data, { number: attempt, last: attempt >= maxAttempts, jobId: job.id ?? '' });
       } catch (err) {
+        if (err instanceof PollLater) {
+          // BullMQ's documented way for a job to run again later under the same id
+          await job.moveToDelayed(Date.now() + err.delayMs, token);
+          throw new DelayedError();
+        }
         // Only the worker decides between retry and give-up (STYLE habit 4).
         if (!isRetryable(err)) throw new UnrecoverableError(errorMessage(err));
         throw err;

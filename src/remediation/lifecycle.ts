@@ -19,7 +19,9 @@ export type RemediationState =
   | 'auto_merge' // GitHub merges once required checks/reviews pass
   | 'merged' // the rollback is on the base branch
   | 'closed' // the PR was closed (alert resolved, or closed on GitHub)
-  | 'failed'; // gave up after every attempt: the dead letter
+  | 'failed' // gave up after every attempt: the dead letter
+  | 'verified' // after merged: the GitOps engine runs the merge commit and reports it healthy
+  | 'unverified'; // after merged: degraded, failed sync, or no verdict before verify.timeout
 
 export type RemediationEvent =
   | 'start' // a worker picks the job up
@@ -33,7 +35,9 @@ export type RemediationEvent =
   | 'merged' // GitHub says the PR is merged (our merge, a lost response, auto-merge, a human)
   | 'pr_closed' // closed on GitHub without merge, or closed by us on resolution
   | 'gave_up' // the last attempt failed
-  | 'retry'; // operator: POST /v1/remediations/:id/retry, `rewind retry <id>`
+  | 'retry' // operator: POST /v1/remediations/:id/retry, `rewind retry <id>`
+  | 'verified' // Argo CD / Flux: the merge commit is live and healthy
+  | 'unverified'; // Argo CD / Flux: degraded, failed, or no verdict before verify.timeout
 
 /** What goes with a transition, done by the caller after the state is written. */
 export type Effect =
@@ -43,6 +47,7 @@ export type Effect =
   | 'enqueue' // (re)queue the remediate job
   | 'watch' // poll the PR until GitHub merges or closes it
   | 'verify_later' // after verifyAfter, escalate once if the alert still fires
+  | 'reconcile' // ask Argo CD / Flux to reconcile now, then verify (src/remediation/verify.ts)
   | 'hand_over_resolution'; // a resolution seen meanwhile is acted on now
 
 export interface Transition {
@@ -79,7 +84,7 @@ export const TRANSITIONS: readonly Transition[] = [
     from: ['deciding', 'auto_merge', 'pr_opened'],
     event: 'merged',
     to: 'merged',
-    effects: ['notify', ...DONE, 'verify_later', 'hand_over_resolution'],
+    effects: ['notify', ...DONE, 'reconcile', 'verify_later', 'hand_over_resolution'],
   },
   {
     from: ['deciding', 'auto_merge', 'pr_opened'],
@@ -89,7 +94,13 @@ export const TRANSITIONS: readonly Transition[] = [
   },
   { from: WORKING, event: 'gave_up', to: 'failed', effects: ['notify', ...DONE] },
   { from: ['failed'], event: 'retry', to: 'queued', effects: ['enqueue'] },
+  // The verifier claims the verdict once and says it in Slack and metrics itself (with the engine's reason).
+  { from: ['merged'], event: 'verified', to: 'verified', effects: [] },
+  { from: ['merged'], event: 'unverified', to: 'unverified', effects: [] },
 ];
+
+/** A rollback that reached the base branch, whatever verification said since. */
+export const MERGED_STATES: ReadonlySet<RemediationState> = new Set(['merged', 'verified', 'unverified']);
 
 /**
  * Alertmanager's deliveries are events too, in whatever state they arrive.
@@ -153,6 +164,8 @@ export const TERMINAL_STATES: ReadonlySet<RemediationState> = new Set([
   'merged',
   'failed',
   'closed',
+  'verified',
+  'unverified',
 ]);
 
 /** States in which a remediation still takes new incidents (the target's in-flight one). */

@@ -212,7 +212,7 @@ describe('the remediation lifecycle, end to end (emulator, real Redis, compiled 
       const [id] = await postOk(s, alert('a-firing-single.json'));
       assert.ok(id);
       assert.equal((await s.settled(id)).state, 'merged');
-      await s.jobFinished(`verify-${id}`);
+      await s.jobFinished(`heal-check-${id}`);
       const rec = await s.runtime.store.get(id);
       assert.equal(rec?.notHealed, true);
       assert.ok(rec?.steps.not_healed);
@@ -247,7 +247,7 @@ describe('the remediation lifecycle, end to end (emulator, real Redis, compiled 
       assert.ok(id);
       assert.equal((await s.settled(id)).state, 'merged');
       await postOk(s, alert('c-resolved-single.json'));
-      await s.jobFinished(`verify-${id}`);
+      await s.jobFinished(`heal-check-${id}`);
       const rec = await s.runtime.store.get(id);
       assert.equal(rec?.notHealed, false);
       assert.ok(rec?.steps.recovered);

@@ -100,7 +100,7 @@ describe('alert storms, end to end (emulator, real Redis, compiled policy)', () 
     // the remediation's job, and the heal check the merge scheduled (delayed)
     assert.deepEqual(jobs.map((j) => [j.data.kind, j.data.remediationId]).sort(), [
       ['remediate', id],
-      ['verify', id],
+      ['heal_check', id],
     ]);
     assert.equal(gh.pulls('acme', 'gitops').length, 1);
     assert.equal(rollbackCommits(gh).length, 1);
@@ -172,7 +172,7 @@ describe('alert storms, end to end (emulator, real Redis, compiled policy)', () 
     // the remediation's job, and the heal check the merge scheduled (delayed)
     assert.deepEqual(jobs.map((j) => [j.data.kind, j.data.remediationId]).sort(), [
       ['remediate', id],
-      ['verify', id],
+      ['heal_check', id],
     ]);
   });
 });

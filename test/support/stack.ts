@@ -44,6 +44,8 @@ export async function startStack(opts: {
   policyData?: string;
   /** how often a PR in auto_merge is looked at */
   watchIntervalMs?: number;
+  /** between two reads of an Argo CD Application (default 50 ms) */
+  verifyPollMs?: number;
 }) {
   const prefix = uniquePrefix('stack');
   const env: Env = {
@@ -68,6 +70,7 @@ export async function startStack(opts: {
     backoffBaseMs: 20,
     httpLogger: false,
     ...(opts.watchIntervalMs !== undefined ? { watchIntervalMs: opts.watchIntervalMs } : {}),
+    verifyPollMs: opts.verifyPollMs ?? 50,
   });
   const admin = testRedis();
   return {
