@@ -256,6 +256,16 @@ describe('Helm chart', { skip }, () => {
     assert.ok(!plain.includes('ServiceMonitor') && !plain.includes('PrometheusRule'));
   });
 
+  test('the chart copy of the dashboard is the one tested against Prometheus, shipped for the Grafana sidecar', () => {
+    const source = readFileSync('deploy/grafana/rewind-dashboard.json', 'utf8');
+    assert.equal(readFileSync(join(CHART, 'files/rewind-dashboard.json'), 'utf8'), source);
+    const cm = render(join(CHART, 'ci/serve-values.yaml')).find((o) =>
+      o.metadata.name.endsWith('-dashboard'),
+    ) as (K8sObject & { data: Record<string, string> }) | undefined;
+    assert.equal(cm?.metadata.labels?.grafana_dashboard, '1');
+    assert.deepEqual(JSON.parse(cm?.data['rewind-dashboard.json'] ?? ''), JSON.parse(source));
+  });
+
   test('the chart copy of the rules is the file promtool tests', () => {
     assert.equal(
       readFileSync(join(CHART, 'files/rewind-rules.yaml'), 'utf8'),
