@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { buildConfig } from '../../src/config/config.ts';
+import { unknownFields } from '../support/k8s-strict.ts';
 
 // The chart rendered by the real helm for several values sets; every object is
 // validated against the Kubernetes (and Prometheus Operator, Flux, Argo CD)
-// schemas the kubernetes-models packages ship, offline.
+// schemas the kubernetes-models packages ship, offline, and built-in kinds are
+// also checked for fields Kubernetes does not have (strict, like kubeconform -strict).
 
 const CHART = 'deploy/helm/rewind';
 const VALUES = readdirSync(join(CHART, 'ci')).filter((f) => f.endsWith('-values.yaml'));
@@ -87,6 +89,9 @@ async function validate(obj: K8sObject): Promise<void> {
   const Model = mod[obj.kind];
   assert.ok(Model, `no schema for ${obj.apiVersion} ${obj.kind}`);
   assert.doesNotThrow(() => new Model(obj).validate(), `${obj.kind}/${obj.metadata.name} against its schema`);
+  const unknown = unknownFields(obj);
+  if (unknown !== null)
+    assert.deepEqual(unknown, [], `${obj.kind}/${obj.metadata.name}: fields Kubernetes does not have`);
 }
 
 const byKind = (objs: K8sObject[], kind: string) => objs.filter((o) => o.kind === kind);
@@ -298,6 +303,23 @@ describe('Helm chart', { skip }, () => {
     assert.notEqual(badMode.status, 0);
     assert.match(badMode.out, /mode must be split or serve/);
   });
+});
+
+test('the strict field check finds misspelt fields at any depth, and leaves custom kinds to their schema', () => {
+  const pod = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'x', labelz: {} },
+    spec: {
+      template: { spec: { containers: [{ name: 'c', readinesProbe: {}, env: [{ name: 'A', valu: '1' }] }] } },
+    },
+  };
+  assert.deepEqual(unknownFields(pod), [
+    '.metadata.labelz',
+    '.spec.template.spec.containers[0].readinesProbe',
+    '.spec.template.spec.containers[0].env[0].valu',
+  ]);
+  assert.equal(unknownFields({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor' }), null);
 });
 
 describe('example manifests for Flux and Argo CD', () => {
