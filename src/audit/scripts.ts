@@ -8,7 +8,7 @@
  */
 
 /**
- * KEYS: none. ARGV: prefix, target, incidentKey, newId, nowIso, alertJson, targetsFiring, ttlSeconds, activeTtlSeconds, dryRun
+ * KEYS[1]: <prefix>:admission (routing only, on a Redis Cluster). ARGV: prefix, target, incidentKey, newId, nowIso, alertJson, targetsFiring, ttlSeconds, activeTtlSeconds, dryRun
  * Returns {outcome, id, state}.
  */
 export const ADMIT_FIRING = `

@@ -14,11 +14,14 @@ const DAY = 24 * 3600;
  * SCRIPT FLUSH, so NOSCRIPT falls back to EVAL, which caches it again.
  */
 async function runScript(redis: Redis, script: string, sha: string, args: string[]): Promise<unknown> {
+  // KEYS[1] (a key under the prefix, ARGV[1]; the scripts do not read it) routes the call to the
+  // node that owns the prefix's hash slot on a Redis Cluster, where every key the scripts touch lives.
+  const slotKey = `${args[0]}:admission`;
   try {
-    return await redis.evalsha(sha, 0, ...args);
+    return await redis.evalsha(sha, 1, slotKey, ...args);
   } catch (err) {
     if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-    return redis.eval(script, 0, ...args);
+    return redis.eval(script, 1, slotKey, ...args);
   }
 }
 
