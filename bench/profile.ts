@@ -37,7 +37,7 @@ const server = await startServer(
   { REWIND_CONFIG: benchConfig(prefix), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
   { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] },
 );
-const r = runWrk({ url: server.url, kind, token: BENCH_TOKEN, seconds: SECONDS, connections: 32 });
+const r = await runWrk({ url: server.url, kind, token: BENCH_TOKEN, seconds: SECONDS, connections: 32 });
 await server.stop();
 const redis = new Redis(REDIS_URL);
 await dropPrefix(redis, prefix);

@@ -44,7 +44,7 @@ try {
   for (const [name, start] of Object.entries(servers)) {
     started[name] = await start();
     // warm-up: JIT, connection pools, Lua script cache
-    runWrk({
+    await runWrk({
       url: started[name].url,
       kind: 'distinct',
       token: BENCH_TOKEN,
@@ -59,7 +59,7 @@ try {
     for (const kind of kinds) {
       for (const [name, server] of Object.entries(started)) {
         const cpu0 = server.cpuSeconds();
-        const w = runWrk({
+        const w = await runWrk({
           url: server.url,
           kind,
           token: BENCH_TOKEN,

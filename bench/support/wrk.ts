@@ -2,7 +2,7 @@
  * Load from wrk (Debian: apt-get install wrk): a C load generator that takes far less of a shared
  * CPU than a Node one, so the server under test keeps most of the machine. One thread, C connections.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 export const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
@@ -24,7 +24,7 @@ export interface WrkResult {
  * - distinct: every request a new incident (3 new fingerprints) for svc-(n mod 50)
  * `run` makes fingerprints unique across runs, so a later round never repeats an earlier one.
  */
-function script(kind: BodyKind, token: string, run: number): string {
+function script(kind: BodyKind, token: string, run: number, maxRequests: number): string {
   const alert = (k: number) =>
     `{"status":"firing","labels":{"alertname":"HighErrorRate","service":"svc-SVC","env":"prod","namespace":"shop","pod":"svc-SVC-${k}","severity":"critical"},` +
     `"annotations":{"summary":"5xx ratio above 5% for 5 minutes","description":"error ratio 0.12 on svc-SVC"},` +
@@ -51,6 +51,16 @@ request = function()
   n = n + 1
   return wrk.format(nil, "/v1/alertmanager", nil, fill(n % 50, ${run} * 100000000 + n))
 end
+local limit = ${maxRequests}
+local answered = 0
+if limit > 0 then
+  -- only when asked: a Lua call per response costs the load generator CPU
+  response = function()
+    answered = answered + 1
+    -- wrk keeps waiting for its duration after thread:stop(); runWrk interrupts it on this line
+    if answered == limit then wrk.thread:stop(); io.write("LIMIT_REACHED\\n"); io.flush() end
+  end
+end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %d %d %f %f\\n", summary.requests, summary.errors.status,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
@@ -61,22 +71,39 @@ end
 
 let runs = 0;
 
-export function runWrk(opts: {
+export async function runWrk(opts: {
   url: string;
   kind: BodyKind;
   token: string;
   seconds: number;
   connections: number;
-}): WrkResult {
+  /** stop after this many answers (wrk has no request count of its own); `seconds` still bounds the run */
+  maxRequests?: number;
+}): Promise<WrkResult> {
   mkdirSync('.tmp', { recursive: true });
   const run = (Date.now() % 100000) * 100 + ++runs;
   const file = `.tmp/wrk-${process.pid}-${run}.lua`;
-  writeFileSync(file, script(opts.kind, opts.token, run));
-  const res = spawnSync(
-    'wrk',
-    ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--timeout', '10s', '-s', file, opts.url],
-    { encoding: 'utf8' },
-  );
+  writeFileSync(file, script(opts.kind, opts.token, run, opts.maxRequests ?? 0));
+  const child = spawn('wrk', [
+    '-t1',
+    `-c${opts.connections}`,
+    `-d${opts.seconds}s`,
+    '--timeout',
+    '10s',
+    '-s',
+    file,
+    opts.url,
+  ]);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    // SIGINT ends wrk's wait early; it still prints its summary (and runs done)
+    if (stdout.includes('LIMIT_REACHED') && child.exitCode === null) child.kill('SIGINT');
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  await new Promise((resolve) => child.once('close', resolve));
+  const res = { stdout, stderr };
   const m = /RESULT (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)/.exec(res.stdout);
   if (!m) throw new Error(`wrk: no result\n${res.stdout}\n${res.stderr}`);
   const [requests, status, socket, durationUs, p50, p99] = m.slice(1).map(Number) as number[];

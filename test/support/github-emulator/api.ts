@@ -10,6 +10,9 @@ export interface RecordedRequest {
   status: number;
   /** GraphQL operation name, for POST /graphql */
   operationName?: string;
+  /** Date.now() when the request arrived and when its answer was written */
+  receivedAt?: number;
+  answeredAt?: number;
 }
 
 export interface RequestMatcher {
@@ -89,6 +92,8 @@ export interface GitHubEmulatorOptions {
   blobTextLimit?: number;
   /** a GitHub App installation: its JWT (iss = appId; signature not checked) is exchanged for `token` */
   app?: { appId: string | number; installationId: string | number };
+  /** delay before each answer (network and GitHub's own time; benchmarks), default 0 */
+  latencyMs?: number;
 }
 
 export interface GitHubEmulator {
