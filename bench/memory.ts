@@ -8,12 +8,20 @@
  */
 import { Redis } from 'ioredis';
 import { dropPrefix } from '../test/support/redis.ts';
-import { BENCH_TOKEN, REDIS_URL, benchConfig, startServer, type Server } from './support/process.ts';
+import {
+  BENCH_TOKEN,
+  REDIS_URL,
+  assertFreshBuild,
+  benchConfig,
+  startServer,
+  type Server,
+} from './support/process.ts';
 import { arg } from './support/stats.ts';
 import { hasWrk, runWrk, type BodyKind } from './support/wrk.ts';
 
 const REQUESTS = arg('--requests', 100_000);
 const STEP = arg('--step', 10_000);
+assertFreshBuild();
 if (!hasWrk) {
   console.error('bench:memory needs wrk on PATH (Debian: apt-get install wrk)');
   process.exit(1);

@@ -10,13 +10,14 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { dropPrefix } from '../test/support/redis.ts';
-import { BENCH_TOKEN, REDIS_URL, benchConfig, startServer } from './support/process.ts';
+import { BENCH_TOKEN, REDIS_URL, assertFreshBuild, benchConfig, startServer } from './support/process.ts';
 import { arg } from './support/stats.ts';
 import { hasWrk, runWrk } from './support/wrk.ts';
 
 const SECONDS = arg('--seconds', 15);
 const TOP = arg('--top', 25);
 const kind = process.argv.includes('--distinct') ? 'distinct' : 'storm';
+assertFreshBuild();
 if (!hasWrk) {
   console.error('bench:profile needs wrk on PATH (Debian: apt-get install wrk)');
   process.exit(1);

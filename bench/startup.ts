@@ -8,18 +8,16 @@
  *   npm run bench:startup [-- --rounds N] [--idle-ms MS]
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { freePort } from '../test/support/net.ts';
+import { assertFreshBuild } from './support/process.ts';
 import { arg, median } from './support/stats.ts';
 
 const ROUNDS = arg('--rounds', 5);
 const IDLE_MS = arg('--idle-ms', 5_000);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-if (!existsSync('dist/main.js')) {
-  console.error('dist/ is missing: run `npm run build` first (npm run bench:startup does)');
-  process.exit(1);
-}
+assertFreshBuild();
 mkdirSync('.tmp', { recursive: true });
 const configFile = `.tmp/bench-startup-${process.pid}.yaml`;
 writeFileSync(

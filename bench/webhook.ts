@@ -11,7 +11,14 @@
  */
 import { Redis } from 'ioredis';
 import { dropPrefix } from '../test/support/redis.ts';
-import { BENCH_TOKEN, REDIS_URL, benchConfig, startServer, type Server } from './support/process.ts';
+import {
+  BENCH_TOKEN,
+  REDIS_URL,
+  assertFreshBuild,
+  benchConfig,
+  startServer,
+  type Server,
+} from './support/process.ts';
 import { arg, median } from './support/stats.ts';
 import { hasWrk, runWrk, type BodyKind, type WrkResult } from './support/wrk.ts';
 
@@ -19,6 +26,7 @@ const SECONDS = arg('--seconds', 10);
 const ROUNDS = arg('--rounds', 3);
 const CONNECTIONS = arg('--connections', 32);
 
+assertFreshBuild();
 if (!hasWrk) {
   console.error('bench:webhook needs wrk on PATH (Debian: apt-get install wrk)');
   process.exit(1);

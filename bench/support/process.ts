@@ -1,10 +1,26 @@
 /** Servers the benchmarks start as processes of their own, next to each other in one process tree. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { freePort } from '../../test/support/net.ts';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const BENCH_TOKEN = 'bench-token-0123456789abcdef';
+
+/**
+ * The benchmarks measure the compiled build, as production runs it. bin/rewind.js would quietly run
+ * src/ through tsx when dist/ is older than src/: refuse instead (`npm run bench:*` builds first).
+ */
+export function assertFreshBuild(): void {
+  const newestSrc = Math.max(
+    ...readdirSync('src', { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => statSync(`${e.parentPath}/${e.name}`).mtimeMs),
+  );
+  if (!existsSync('dist/main.js') || statSync('dist/main.js').mtimeMs < newestSrc) {
+    console.error('dist/ is missing or older than src/: run `npm run build` first (npm run bench:* does)');
+    process.exit(1);
+  }
+}
 
 /** USER_HZ: 100 on every Linux architecture Node runs on */
 const CLOCK_TICKS = 100;
