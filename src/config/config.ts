@@ -3,6 +3,7 @@ import Value from 'typebox/value';
 import { parse } from 'yaml';
 import { RewindError } from '../core/errors.ts';
 import type { Target } from '../core/types.ts';
+import { clusterPrefix, parseRedisUrl } from './redis-url.ts';
 import { ConfigFileSchema, type ConfigFile } from './schema.ts';
 
 export type GitHubAuth =
@@ -148,8 +149,7 @@ export function buildConfig(text: string, file: string, env: Env): Config {
   }
   const c = validateConfigFile(doc, file);
   const redisUrl = env.REDIS_URL || c.redis?.url || 'redis://127.0.0.1:6379';
-  if (!/^rediss?:\/\//.test(redisUrl))
-    throw new RewindError('config_invalid', 'environment: REDIS_URL: must start with redis:// or rediss://');
+  const redisTarget = parseRedisUrl(redisUrl);
   const apiUrl = (env.GITHUB_API_URL || c.github?.apiUrl || 'https://api.github.com').replace(/\/+$/, '');
   const config: Config = {
     file,
@@ -158,7 +158,7 @@ export function buildConfig(text: string, file: string, env: Env): Config {
       author: c.github?.author ?? { name: 'rewind-bot', email: 'rewind-bot@users.noreply.github.com' },
       auth: githubAuth(env),
     },
-    redis: { url: redisUrl, prefix: c.redis?.prefix ?? 'rewind' },
+    redis: { url: redisUrl, prefix: clusterPrefix(c.redis?.prefix ?? 'rewind', redisTarget) },
     policy: {
       wasm: c.policy?.wasm ?? 'policies/build/policy.wasm',
       data: c.policy?.data ?? 'policies/data.json',

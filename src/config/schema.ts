@@ -83,8 +83,8 @@ export const ConfigFileSchema = Type.Object(
     redis: Type.Optional(
       Type.Object(
         {
-          url: Type.Optional(Type.String({ pattern: '^rediss?://' })),
-          prefix: Type.Optional(Type.String({ pattern: '^[a-zA-Z0-9:_-]+$' })),
+          url: Type.Optional(Type.String({ pattern: '^rediss?(\\+cluster)?://' })),
+          prefix: Type.Optional(Type.String({ pattern: '^[a-zA-Z0-9:_{}-]+$' })),
         },
         { additionalProperties: false },
       ),

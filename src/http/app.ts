@@ -2,7 +2,7 @@ import Fastify, { type FastifyError } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { bearerMatches } from './auth.ts';
+import { bearerChecker } from './auth.ts';
 import type { AppDeps } from './deps.ts';
 import { remediationRoutes } from './remediations.ts';
 import { webhookRoutes } from './webhook.ts';
@@ -48,12 +48,13 @@ export async function buildApp(deps: AppDeps) {
     reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
 
+  const bearerMatches = bearerChecker(deps.webhookToken);
   app.addHook('onRequest', async (req, reply) => {
     // The matched route decides, not the raw URL: the router also reaches /v1 routes through
     // percent-encoded paths (/%761/...) and absolute-form targets (http://host/v1/...).
     const route = req.routeOptions.url ?? '';
     if (!route.startsWith('/v1/') && !req.url.startsWith('/v1/')) return;
-    if (!bearerMatches(req.headers.authorization, deps.webhookToken)) {
+    if (!bearerMatches(req.headers.authorization)) {
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer realm="rewind"')

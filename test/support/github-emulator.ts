@@ -195,6 +195,9 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = Date.now();
+    // network + GitHub's own time, for benchmarks that separate rewind's time from time spent waiting
+    if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
     const url = new URL(req.url ?? '/', baseUrl);
     const method = (req.method ?? 'GET').toUpperCase();
     const path = decodeURIComponent(url.pathname);
@@ -207,6 +210,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       query: Object.fromEntries(url.searchParams),
       body: undefined,
       status: 0,
+      receivedAt,
     };
     try {
       body = text === '' ? undefined : (JSON.parse(text) as unknown);
@@ -219,6 +223,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
           : { status: 500, body: errorBody(500, `emulator bug: ${String(err)}`) };
     }
     record.status = out.status;
+    record.answeredAt = Date.now();
     requests.push(record);
     if (out.unknown === true) unknownRequests.push(record);
     const reset = Math.floor(Date.now() / 1000) + 3600;

@@ -10,6 +10,9 @@ export interface RecordedRequest {
   status: number;
   /** GraphQL operation name, for POST /graphql */
   operationName?: string;
+  /** Date.now() when the request arrived and when its answer was written */
+  receivedAt?: number;
+  answeredAt?: number;
 }
 
 export interface RequestMatcher {
@@ -93,6 +96,8 @@ export interface GitHubEmulatorOptions {
   app?: { appId: string | number; installationId: string | number };
   /** where to listen (default 127.0.0.1 on a free port); `publicUrl` is the base its links name */
   listen?: { host?: string; port?: number; publicUrl?: string };
+  /** delay before each answer (network and GitHub's own time; benchmarks), default 0 */
+  latencyMs?: number;
 }
 
 export interface GitHubEmulator {
