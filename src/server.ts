@@ -125,7 +125,8 @@ function startWorker(rt: Runtime, verifier: Verifier, backoffBaseMs?: number) {
     concurrency: config.worker.concurrency,
     ...(backoffBaseMs !== undefined ? { backoffBaseMs } : {}),
     process: processor.process,
-    onFinalFailure: processor.abandoned,
+    onFinalFailure: (data, err) =>
+      data.kind === 'verify' ? verifier.abandoned(data, err) : processor.abandoned(data, err),
     onError: (err) => log.warn({ err: err.message }, 'worker error'),
   });
   return {
