@@ -132,7 +132,8 @@ function startWorker(rt: Runtime, verifier: Verifier, overrides: StartOverrides)
     concurrency: config.worker.concurrency,
     ...(backoffBaseMs !== undefined ? { backoffBaseMs } : {}),
     process: processor.process,
-    onFinalFailure: processor.abandoned,
+    onFinalFailure: (data, err) =>
+      data.kind === 'verify' ? verifier.abandoned(data, err) : processor.abandoned(data, err),
     ...(lockDurationMs !== undefined ? { lockDurationMs } : {}),
     ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}),
     onError: (err) => log.warn({ err: err.message }, 'worker error'),

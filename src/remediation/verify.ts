@@ -220,7 +220,15 @@ export function createVerifier(deps: VerifierDeps) {
       throw new PollLater(Math.min(pollMs, left), 'verification pending');
   };
 
-  return { afterMerge, process, conclude };
+  /** The queue gave up on a verify job (Redis trouble through every attempt): say so instead of pending forever. */
+  async function abandoned(data: JobData, error: Error): Promise<void> {
+    if (data.kind !== 'verify') return;
+    const rec = await store.get(data.remediationId);
+    if (rec?.verification?.result !== 'pending' || rec.state !== 'merged') return;
+    await conclude(rec, 'unverified', `the queue gave up verifying: ${error.message}`);
+  }
+
+  return { afterMerge, process, conclude, abandoned };
 }
 
 export type Verifier = ReturnType<typeof createVerifier>;

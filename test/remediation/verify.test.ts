@@ -124,3 +124,53 @@ test('a restarted verify job finds the sync already under way and does not reque
   );
   assert.equal(events.length, 1);
 });
+
+test('a verify job the queue gives up on leaves the rollback unverified with the reason, not pending forever', async () => {
+  const store = createAuditStore({ redis, prefix });
+  const target = { ...sampleTarget('checkout-prod'), argocd: { app: 'checkout-prod' } };
+  const alert: Alert = {
+    status: 'firing',
+    labels: { alertname: 'HighErrorRate', service: 'checkout', env: 'test' },
+    annotations: {},
+    startsAt: new Date().toISOString(),
+    endsAt: '',
+    fingerprint: 'def456',
+    generatorURL: '',
+  };
+  const adm = await store.admitFiring({
+    target: target.name,
+    alert,
+    targetsFiring: 1,
+    now: new Date(),
+    dryRun: false,
+  });
+  const id = adm.remediationId;
+  await store.update(id, { state: 'merged', steps: { merged: new Date().toISOString() } }, new Date());
+  const events: RemediationEvent[] = [];
+  const verifier = createVerifier({
+    store,
+    verdicts: createVerdictIndex({ redis, prefix }),
+    targets: buildTargetIndex([target]),
+    argocd: null,
+    flux: async () => {},
+    notifier: { notify: async (e) => void events.push(e) },
+    metrics: createMetrics({ defaultMetrics: false }),
+    clock: { now: () => new Date() },
+    logger: pino({ level: 'silent' }) as unknown as Logger,
+    enqueue: async () => {},
+  });
+  await verifier.afterMerge(id, 'c'.repeat(40));
+  await verifier.abandoned({ kind: 'remediate', remediationId: id }, new Error('ignored: not a verify job'));
+  assert.equal((await store.get(id))?.state, 'merged');
+  await verifier.abandoned(
+    { kind: 'verify', remediationId: id },
+    new Error('job stalled more than allowable limit'),
+  );
+  const rec = await store.get(id);
+  assert.equal(rec?.state, 'unverified');
+  assert.match(rec?.verification?.reason ?? '', /queue gave up verifying: job stalled/);
+  assert.deepEqual(
+    events.map((e) => e.kind),
+    ['unverified'],
+  );
+});
