@@ -101,7 +101,8 @@ return out
 /**
  * Compare-and-set of a remediation's state (a row of lifecycle.ts).
  * KEYS[1]: the record, KEYS[2]: the dead-letter index (<prefix>:rems:failed).
- * ARGV: allowed from-states (comma-separated), to, fields to set (JSON object), fields to delete (JSON array), nowMs.
+ * ARGV: allowed from-states (comma-separated), to, fields to set (JSON object), fields to delete (JSON array), nowMs,
+ * a field that must exist for the row to apply ('' for none).
  * Returns {1, previous} when applied, {0, current} when the record is in another state ('' when missing).
  */
 export const TRANSITION = `
@@ -110,6 +111,8 @@ if not cur then return {0, ''} end
 local allowed = false
 for s in string.gmatch(ARGV[1], '[^,]+') do if s == cur then allowed = true end end
 if not allowed then return {0, cur} end
+-- a guard: the row applies only while this step is recorded (a resolution a new incident has cleared no longer ends it)
+if ARGV[6] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[6]) == 0 then return {0, cur} end
 local flat = {'state', ARGV[2]}
 for k, v in pairs(cjson.decode(ARGV[3])) do flat[#flat + 1] = k; flat[#flat + 1] = v end
 redis.call('HSET', KEYS[1], unpack(flat))

@@ -253,6 +253,7 @@ export function createAuditStore(opts: AuditStoreOptions) {
     event: RemediationEvent,
     patch: Omit<RecordPatch, 'state'>,
     now: Date,
+    guard: { requireStep?: string } = {},
   ): Promise<{ applied: boolean; previous: RemediationState | null }> {
     const t = transitionFor(event);
     const fields = patchFields({ ...patch, steps: { [t.to]: now.toISOString(), ...patch.steps } }, now);
@@ -268,6 +269,7 @@ export function createAuditStore(opts: AuditStoreOptions) {
         ...(patch.clearSteps ?? []).map((k) => `step:${k}`),
       ]),
       String(now.getTime()),
+      guard.requireStep ? `step:${guard.requireStep}` : '',
     )) as [number, string];
     return { applied: res[0] === 1, previous: (res[1] || null) as RemediationState | null };
   }

@@ -83,6 +83,7 @@ export function createEffects(deps: EffectDeps) {
     target: Target | undefined,
     event: RemediationEvent,
     patch: Omit<RecordPatch, 'state'>,
+    guard: { requireStep?: string } = {},
   ): Promise<boolean> {
     const t = transitionFor(event);
     const now = clock.now();
@@ -91,6 +92,7 @@ export function createEffects(deps: EffectDeps) {
       event,
       { ...patch, ...(t.to !== 'failed' ? { error: null } : {}) },
       now,
+      guard,
     );
     if (!res.applied) {
       deps.logger.info(

@@ -246,10 +246,19 @@ export function createProcessor(deps: ProcessorDeps): {
       if (rec.steps.resolved && !rec.pullRequest && rec.steps.decided)
         await adoptWrittenPullRequest(rec, target);
       if (rec.steps.resolved && !rec.pullRequest) {
-        // Alertmanager says the incident is over and nothing is written yet: a rollback now would only add risk.
-        return void (await move(rec, target, 'resolved_before_start', {
-          reason: `every alert resolved (at ${rec.steps.resolved}) before the rollback started`,
-        }));
+        // Alertmanager says the incident is over and nothing is written yet: a rollback now would only add
+        // risk. Guarded: a new incident attached since has cleared the resolution, and then it goes on.
+        const ended = await move(
+          rec,
+          target,
+          'resolved_before_start',
+          { reason: `every alert resolved (at ${rec.steps.resolved}) before the rollback started` },
+          { requireStep: 'resolved' },
+        );
+        if (ended) return;
+        const fresh = await store.get(id);
+        if (!fresh || (fresh.state !== 'queued' && fresh.state !== 'deciding')) return;
+        Object.assign(rec, fresh);
       }
       if (rec.state === 'queued') {
         // compare-and-set: a second delivery of the job finds it taken
