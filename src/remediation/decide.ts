@@ -97,6 +97,7 @@ export async function decide(
           target,
           lead,
           alertCount: p.alerts.length,
+          alerts: p.alerts,
           current: analysis.current,
           candidate: analysis.candidate,
           decision,
