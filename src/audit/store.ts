@@ -47,6 +47,7 @@ export interface RecordPatch {
   timeToRecoverySeconds?: number;
   /** step name → ISO time */
   steps?: Record<string, string>;
+  slack?: NonNullable<RemediationRecord['slack']>;
 }
 
 export interface ResolvedAdmission {
@@ -156,6 +157,7 @@ export function createAuditStore(opts: AuditStoreOptions) {
     if (patch.pullRequest !== undefined) fields.pullRequest = JSON.stringify(patch.pullRequest);
     if (patch.reason !== undefined) fields.reason = patch.reason;
     if (typeof patch.error === 'string') fields.error = patch.error;
+    if (patch.slack !== undefined) fields.slack = JSON.stringify(patch.slack);
     if (patch.timeToRecoverySeconds !== undefined) fields.ttr = String(patch.timeToRecoverySeconds);
     for (const [step, at] of Object.entries(patch.steps ?? {})) fields[`step:${step}`] = at;
     if (patch.error === null) await redis.multi().hset(remKey(id), fields).hdel(remKey(id), 'error').exec();
@@ -246,5 +248,6 @@ function toRecord(h: Record<string, string>, alerts: string[]): RemediationRecor
     dryRun: h.dryRun === '1',
     steps,
     timeToRecoverySeconds: h.ttr ? Number(h.ttr) : null,
+    ...(h.slack ? { slack: parseJson<NonNullable<RemediationRecord['slack']>>(h.slack) } : {}),
   };
 }

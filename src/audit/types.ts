@@ -45,6 +45,8 @@ export interface RemediationRecord {
   /** ISO timestamps of each step: received, processing, decided, pr_opened, merged, failed, resolved, closed */
   steps: Record<string, string>;
   timeToRecoverySeconds: number | null;
+  /** the Slack message of this remediation (bot mode): updated in place, never posted twice */
+  slack?: { channel: string; ts: string; posted: string[] } | null;
 }
 
 export type AdmitOutcome = 'created' | 'attached' | 'seen_again';

@@ -14,6 +14,7 @@ export function loggerOptions(level: string): LoggerOptions {
         'config.github.auth',
         'config.server.webhookToken',
         'config.slackWebhookUrl',
+        'config.slack.botToken',
       ],
       censor: '[redacted]',
     },

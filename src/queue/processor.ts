@@ -7,7 +7,7 @@ import type { Target } from '../core/types.ts';
 import { decide, fileRef } from '../remediation/decide.ts';
 import type { AuditStore } from '../audit/store.ts';
 import { TERMINAL_STATES, type RemediationRecord, type RemediationState } from '../audit/types.ts';
-import type { Notifier, NotifyKind } from '../notify/slack.ts';
+import type { Notifier, NotifyKind, RemediationEvent } from '../notify/slack.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Decision, PolicyEngine } from '../policy/types.ts';
@@ -29,6 +29,25 @@ export interface ProcessorDeps {
   clock: Clock;
   /** follow-up jobs (a resolution seen while the remediation was running) */
   enqueue: (data: JobData) => Promise<void>;
+}
+
+/** What Block Kit shows beyond the basics: links, the incident's size, the policy mode, times. */
+function richEvent(
+  rec: RemediationRecord,
+  lead: RemediationRecord['alerts'][number] | undefined,
+  extra: { decision?: Decision; pr?: PullRequest | null },
+  now: Date,
+): Partial<RemediationEvent> {
+  const decision = extra.decision ?? rec.decision;
+  const prNumber = extra.pr?.number ?? rec.pullRequest?.number;
+  return {
+    ...(lead ? { alert: lead } : {}),
+    alertCount: rec.alerts.filter((a) => a.status === 'firing').length || rec.alerts.length,
+    ...(decision?.allow ? { mode: decision.mode } : {}),
+    ...(prNumber !== undefined ? { prNumber } : {}),
+    receivedAt: rec.createdAt,
+    at: now.toISOString(),
+  };
 }
 
 /** In-process re-reads when the file changes under our feet, before handing the retry to the queue. */
@@ -106,6 +125,7 @@ export function createProcessor(deps: ProcessorDeps): {
         prUrl: extra.pr?.htmlUrl ?? rec.pullRequest?.url ?? null,
         error: extra.error ?? null,
         dryRun: rec.dryRun,
+        ...richEvent(rec, lead, extra, clock.now()),
       });
     } catch (err) {
       // Slack is a side channel: its failure is logged and recorded, never a reason to redo a rollback.
