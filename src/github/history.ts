@@ -124,7 +124,13 @@ export async function* fileHistory(
         content = blob?.text ?? null;
         if (content === null || blob?.isTruncated === true) content = await fullText(octokit, ref, node.oid);
       }
-      yield { sha: node.oid, message: node.message, committedAt: node.committedDate, content, ...details(node) };
+      yield {
+        sha: node.oid,
+        message: node.message,
+        committedAt: node.committedDate,
+        content,
+        ...details(node),
+      };
     }
     if (!history.pageInfo.hasNextPage || history.pageInfo.endCursor === null) return;
     after = history.pageInfo.endCursor;

@@ -185,7 +185,7 @@ export function renderSlackMessage(e: RemediationEvent): SlackMessage {
   if (summary) blocks.push({ type: 'section', text: md(`*Summary*\n${escapeSlack(summary, 1000)}`) });
   if (e.error) blocks.push({ type: 'section', text: md(`*Error*\n${escapeSlack(e.error, 1000)}`) });
   const times = [
-    `Remediation \`${escapeSlack(e.remediationId, 80)}\``,
+    `Remediation \`${oneLine(e.remediationId, 80).replace(/[`&<>]/g, '')}\``,
     ...(slackTime(e.receivedAt) ? [`received ${slackTime(e.receivedAt)}`] : []),
     ...(slackTime(e.at) ? [`${escapeSlack(e.kind, 40).replace(/_/g, ' ')} ${slackTime(e.at)}`] : []),
   ];

@@ -42,6 +42,10 @@ export async function startStack(opts: {
   env?: Env;
   role?: Role;
   policyData?: string;
+  /** YAML appended at the top level of the config (e.g. a `slack:` block) */
+  extraConfig?: string;
+  /** use the notifier the config selects (Slack bot or webhook) instead of capturing events */
+  configNotifier?: boolean;
 }) {
   const prefix = uniquePrefix('stack');
   const env: Env = {
@@ -53,6 +57,7 @@ export async function startStack(opts: {
     ...opts.env,
   };
   let yaml = configYaml({ prefix, targets: opts.targets ?? CHECKOUT_TARGET });
+  if (opts.extraConfig) yaml = `${opts.extraConfig}\n${yaml}`;
   if (opts.policyData) yaml = yaml.replace('data: policies/data.json', `data: ${opts.policyData}`);
   const config = buildConfig(yaml, 'test-config.yaml', env);
   const events: RemediationEvent[] = [];
@@ -61,7 +66,7 @@ export async function startStack(opts: {
   const started = await startRole(opts.role ?? 'serve', config, {
     ...(opts.clock ? { clock: opts.clock } : {}),
     logger,
-    notifier,
+    ...(opts.configNotifier ? {} : { notifier }),
     octokit: { spaceWrites: false, retries: 0, retryAfterBaseMs: 1 },
     backoffBaseMs: 20,
     httpLogger: false,
