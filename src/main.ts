@@ -4,6 +4,7 @@ import { loadConfig, checkConfigFiles, type Config, type Env } from './config/co
 import { RewindError, errorMessage } from './core/errors.ts';
 import { runPlan } from './cli/plan.ts';
 import { startRole, type Role } from './server.ts';
+import { startTracing } from './observability/tracing.ts';
 
 const USAGE = `usage: rewind <command> [--config FILE]
 
@@ -24,8 +25,10 @@ function flag(args: string[], name: string): string | undefined {
   return v;
 }
 
-async function serve(role: Role, config: Config): Promise<void> {
-  const started = await startRole(role, config);
+async function serve(role: Role, config: Config, env: Env): Promise<void> {
+  // before anything makes a client, so every span has the provider (off without OTEL_EXPORTER_OTLP_ENDPOINT)
+  const tracing = startTracing(env);
+  const started = await startRole(role, config, { onClose: () => tracing.shutdown() });
   const { app } = started;
   const grace = closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
@@ -66,7 +69,7 @@ export async function main(argv: string[], env: Env): Promise<void> {
       case 'serve':
       case 'api':
       case 'worker':
-        return await serve(cmd, config);
+        return await serve(cmd, config, env);
       case 'check-config':
         checkConfigFiles(config);
         console.log(

@@ -14,6 +14,8 @@ export interface StartOverrides extends RuntimeOverrides {
   backoffBaseMs?: number;
   /** Fastify logger; default pino with rewind's redaction */
   httpLogger?: boolean;
+  /** runs last on close (the tracing provider's flush) */
+  onClose?: () => Promise<void>;
 }
 
 /** Build every part of a role; nothing listens yet. The same path for `rewind serve`, the demo and e2e tests. */
@@ -58,6 +60,7 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
       await app.close();
       await worker?.close();
       await rt.close();
+      await overrides.onClose?.().catch(() => {});
     },
   };
 }

@@ -6,6 +6,7 @@ import { bearerMatches } from './auth.ts';
 import type { AppDeps } from './deps.ts';
 import { remediationRoutes } from './remediations.ts';
 import { webhookRoutes } from './webhook.ts';
+import { registerTracing } from './tracing.ts';
 
 /** Fastify's own error codes → the SPEC's `{"error", "message"}` codes. */
 const ERROR_CODES: Record<number, string> = {
@@ -58,6 +59,7 @@ export async function buildApp(deps: AppDeps) {
     }
     return undefined;
   });
+  registerTracing(app);
   app.addHook('onResponse', async (req, reply) => {
     if (req.routeOptions.url === '/v1/alertmanager' || req.url.startsWith('/v1/alertmanager')) {
       deps.metrics.webhookRequests.inc({ code: String(reply.statusCode) });

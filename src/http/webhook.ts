@@ -4,6 +4,7 @@ import type { Alert } from '../core/types.ts';
 import { ErrorSchema, WebhookAcceptedSchema, WebhookSchema, payloadAlerts } from './schemas.ts';
 import type { AppDeps } from './deps.ts';
 import { QueueUnavailableError } from './errors.ts';
+import { traceOf } from './tracing.ts';
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/i;
 
@@ -64,7 +65,7 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
           // A job that is still queued is (re-)added, once per remediation: a no-op when it exists,
           // a repair when an earlier delivery stored the record but died before enqueuing.
           for (const remediationId of toEnqueue)
-            await deps.queue.enqueue({ kind: 'remediate', remediationId });
+            await deps.queue.enqueue({ kind: 'remediate', remediationId, ...traceOf(req) });
           for (const r of t.resolutions) {
             // endsAt is alert content (it ends up in the PR close comment): only an RFC 3339 time is taken
             const resolvedAt =
@@ -81,6 +82,7 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
                 kind: 'resolve',
                 remediationId: adm.remediationId,
                 resolvedAt: adm.resolvedAt,
+                ...traceOf(req),
               });
             }
           }

@@ -8,6 +8,7 @@
 import { ErrorCode, WebClient, LogLevel, type Block as SlackBlock, type KnownBlock } from '@slack/web-api';
 import { renderSlackMessage, renderThreadReply, type SlackMessage } from './blocks.ts';
 import type { Notifier, RemediationEvent } from './event.ts';
+import { SpanKind, withSpan } from '../observability/tracing.ts';
 
 export interface SlackThread {
   /** channel id as Slack answered (chat.update takes ids, not names) */
@@ -55,11 +56,17 @@ export function createSlackBotNotifier(opts: SlackBotOptions): Notifier {
   });
 
   async function call<T>(method: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw slackError(method, err);
-    }
+    return withSpan(
+      `slack ${method}`,
+      { kind: SpanKind.CLIENT, attributes: { 'peer.service': 'slack' } },
+      async () => {
+        try {
+          return await fn();
+        } catch (err) {
+          throw slackError(method, err);
+        }
+      },
+    );
   }
 
   return {

@@ -1,6 +1,7 @@
 import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
 import { renderSlackMessage, type SlackMessage } from './blocks.ts';
 import type { Notifier, RemediationEvent } from './event.ts';
+import { SpanKind, withSpan } from '../observability/tracing.ts';
 
 export type { NotifyKind, Notifier, RemediationEvent } from './event.ts';
 
@@ -16,7 +17,11 @@ export function createSlackNotifier(url: string, opts: { timeoutMs?: number } = 
   return {
     async notify(event) {
       try {
-        await webhook.send(formatSlackMessage(event));
+        await withSpan(
+          'slack webhook',
+          { kind: SpanKind.CLIENT, attributes: { 'peer.service': 'slack' } },
+          () => webhook.send(formatSlackMessage(event)),
+        );
       } catch (err) {
         // @slack/webhook request errors wrap the underlying error, URL included: never let that out.
         const status = (err as { statusCode?: unknown }).statusCode;

@@ -1,4 +1,5 @@
 import type { LoggerOptions } from 'pino';
+import { traceMixin } from './tracing.ts';
 
 /** Pino options shared by every process role. Secrets are redacted wherever they could appear. */
 export function loggerOptions(level: string): LoggerOptions {
@@ -18,6 +19,8 @@ export function loggerOptions(level: string): LoggerOptions {
       ],
       censor: '[redacted]',
     },
+    // trace_id/span_id on lines written inside a span (tracing on); nothing otherwise
+    mixin: traceMixin,
   };
 }
 

@@ -1,12 +1,17 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { SpanKind, contextFrom, traceCarrier, withSpan } from '../observability/tracing.ts';
 
 export const QUEUE_NAME = 'remediations';
 
-export type JobData =
+export type JobData = (
   | { kind: 'remediate'; remediationId: string }
   /** `after: 'remediation'`: handed over by a remediation that finished after the alert resolved */
-  | { kind: 'resolve'; remediationId: string; resolvedAt: string; after?: 'remediation' };
+  | { kind: 'resolve'; remediationId: string; resolvedAt: string; after?: 'remediation' }
+) & {
+  /** W3C trace context of the producer (traceparent, tracestate): the worker continues its trace */
+  trace?: Record<string, string>;
+};
 
 /** SPEC: 5 attempts, 5 s doubling, at most 3 min. */
 export const ATTEMPTS = 5;
@@ -60,7 +65,24 @@ export function createRemediationQueue(opts: {
   return {
     queue,
     async enqueue(data) {
-      await queue.add(data.kind, data, { jobId: jobId(data) });
+      await withSpan(
+        `${QUEUE_NAME} publish`,
+        {
+          kind: SpanKind.PRODUCER,
+          parent: contextFrom(data.trace),
+          attributes: {
+            'messaging.system': 'bullmq',
+            'messaging.destination.name': QUEUE_NAME,
+            'messaging.message.id': jobId(data),
+          },
+        },
+        async () => {
+          // the job carries this span as its parent; without tracing the data stays as it was
+          const trace = traceCarrier();
+          const { trace: _producer, ...rest } = data;
+          await queue.add(data.kind, trace ? { ...rest, trace } : rest, { jobId: jobId(data) });
+        },
+      );
     },
     async counts() {
       return queue.getJobCounts(

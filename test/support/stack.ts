@@ -44,6 +44,8 @@ export async function startStack(opts: {
   policyData?: string;
   /** YAML appended at the top level of the config (e.g. a `slack:` block) */
   extraConfig?: string;
+  /** where the service logs (default: silent unless TEST_LOG_LEVEL) */
+  logger?: Logger;
   /** use the notifier the config selects (Slack bot or webhook) instead of capturing events */
   configNotifier?: boolean;
 }) {
@@ -62,7 +64,8 @@ export async function startStack(opts: {
   const config = buildConfig(yaml, 'test-config.yaml', env);
   const events: RemediationEvent[] = [];
   const notifier: Notifier = { notify: async (e) => void events.push(e) };
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) as unknown as Logger;
+  const logger =
+    opts.logger ?? (pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) as unknown as Logger);
   const started = await startRole(opts.role ?? 'serve', config, {
     ...(opts.clock ? { clock: opts.clock } : {}),
     logger,
