@@ -37,7 +37,7 @@ const receiver = createServer((req, res) => {
   req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
 });
 await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-const tracing = startTracing({
+const tracing = await startTracing({
   OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
 });
 const on = await measure('withSpan, tracing on (OTLP/HTTP)', () => withSpan('bench', opts, work));

@@ -27,7 +27,7 @@ function flag(args: string[], name: string): string | undefined {
 
 async function serve(role: Role, config: Config, env: Env): Promise<void> {
   // before anything makes a client, so every span has the provider (off without OTEL_EXPORTER_OTLP_ENDPOINT)
-  const tracing = startTracing(env);
+  const tracing = await startTracing(env);
   const started = await startRole(role, config, { onClose: () => tracing.shutdown() });
   const { app } = started;
   const grace = closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {

@@ -15,12 +15,8 @@ import {
   type Context,
   type Span,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
 export interface Tracing {
   enabled: boolean;
@@ -41,27 +37,15 @@ export function tracesEndpoint(env: Env): string | null {
   return base ? `${base.replace(/\/+$/, '')}/v1/traces` : null;
 }
 
-/** Registers the global tracer provider when an OTLP endpoint is configured (once per process). */
-export function startTracing(env: Env, opts: { version?: string } = {}): Tracing {
+/**
+ * Registers the global tracer provider when an OTLP endpoint is configured
+ * (once per process). The SDK is loaded only then: off, startup does not pay for it.
+ */
+export async function startTracing(env: Env, opts: { version?: string } = {}): Promise<Tracing> {
   const url = tracesEndpoint(env);
   if (!url) return { enabled: false, flush: async () => {}, shutdown: async () => {} };
-  const provider = new NodeTracerProvider({
-    resource: defaultResource().merge(
-      resourceFromAttributes({
-        [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME || 'rewind',
-        ...(opts.version ? { [ATTR_SERVICE_VERSION]: opts.version } : {}),
-      }),
-    ),
-    // headers, timeout and compression come from the standard OTEL_EXPORTER_OTLP_* variables
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }))],
-  });
-  // AsyncLocalStorage context and the W3C traceparent propagator
-  provider.register();
-  return {
-    enabled: true,
-    flush: () => provider.forceFlush(),
-    shutdown: () => provider.shutdown(),
-  };
+  const { registerProvider } = await import('./tracing-sdk.ts');
+  return registerProvider(env, url, opts);
 }
 
 export interface SpanOptions {

@@ -60,7 +60,7 @@ describe('traces: one per remediation, webhook → queue → worker → GitHub a
 
   before(async () => {
     receiver = await startReceiver();
-    tracing = startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+    tracing = await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
     gh = await startGitHubEmulator();
     slack = await startSlackEmulator();
   });
@@ -69,7 +69,7 @@ describe('traces: one per remediation, webhook → queue → worker → GitHub a
     await Promise.all([receiver.close(), gh.close(), slack.close()]);
   });
 
-  test('tracing is off without an OTLP endpoint, and off when disabled', () => {
+  test('tracing is off without an OTLP endpoint, and off when disabled', async () => {
     assert.equal(tracesEndpoint({}), null);
     assert.equal(
       tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' }),
@@ -87,7 +87,7 @@ describe('traces: one per remediation, webhook → queue → worker → GitHub a
       tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_TRACES_EXPORTER: 'none' }),
       null,
     );
-    assert.equal(startTracing({}).enabled, false);
+    assert.equal((await startTracing({})).enabled, false);
   });
 
   test('a merged rollback is one trace whose spans link up from the webhook to every call', async () => {
