@@ -27,6 +27,7 @@ export interface Runtime {
   repo: GitOpsRepository;
   notifier: Notifier;
   closeOnResolve(): boolean;
+  verifyAfterSeconds(): number;
   close(): Promise<void>;
 }
 
@@ -90,6 +91,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     repo: createGitHubRepository({ octokit, logger: logger.child({ component: 'github' }) }),
     notifier: overrides.notifier ?? notifierFor(config, store, overrides.clock ?? systemClock),
     closeOnResolve: () => closeOnResolveOf(policy.data()),
+    verifyAfterSeconds: () => verifyAfterOf(policy.data()),
     async close() {
       await queue.close().catch(() => {});
       await policy.close();
@@ -121,6 +123,18 @@ function notifierFor(config: Config, store: AuditStore, clock: Clock): Notifier 
  */
 export function closeOnResolveOf(data: unknown): boolean {
   return (data as { rewind?: { closeOnResolve?: unknown } } | null)?.rewind?.closeOnResolve !== false;
+}
+
+/**
+ * verifyAfter (policy data, default 15m): how long after a merge a still-firing alert means the
+ * rollback did not heal. "90s", "15m", "1h" or a number of seconds; anything else is the default.
+ */
+export function verifyAfterOf(data: unknown): number {
+  const v = (data as { rewind?: { verifyAfter?: unknown } } | null)?.rewind?.verifyAfter;
+  if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
+  const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)(s|m|h)$/.exec(v) : null;
+  if (!m) return 15 * 60;
+  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
 }
 
 /** Give the first connection a moment, so the first webhook after start is not a needless 503. */

@@ -21,6 +21,10 @@ export interface Config {
   slackWebhookUrl: string | null;
   /** bot mode (SLACK_BOT_TOKEN + slack.channel): one message per remediation, updated in place */
   slack: { botToken: string | null; channel: string | null; apiUrl: string };
+  /** Argo CD API; url null when no target uses Argo CD */
+  argocd: { url: string | null; token: string | null };
+  /** HMAC key of `generic-hmac` Flux Receivers (null: plain `generic` Receivers) */
+  fluxReceiverSecret: string | null;
   dryRun: boolean;
   logLevel: string;
   targets: readonly Target[];
@@ -177,11 +181,56 @@ export function buildConfig(text: string, file: string, env: Env): Config {
     worker: { concurrency: c.worker?.concurrency ?? 2 },
     slackWebhookUrl: readSecret(env, 'SLACK_WEBHOOK_URL'),
     slack: slackBot(env, c, file),
+    argocd: argocdSettings(file, c, env),
+    fluxReceiverSecret: readSecret(env, 'REWIND_FLUX_RECEIVER_SECRET'),
     dryRun: envBool(env, 'REWIND_DRY_RUN'),
     logLevel: env.LOG_LEVEL || 'info',
     targets: c.targets.map((t) => ({ ...t, reviewers: t.reviewers ?? [] })),
   };
   return deepFreeze(config);
+}
+
+/**
+ * The `argocd` CLI's ARGOCD_SERVER is usually host[:port] without a scheme; rewind
+ * takes both forms (no scheme = https). Needed only when a target names an app.
+ */
+function argocdSettings(file: string, c: ConfigFile, env: Env): Config['argocd'] {
+  c.targets.forEach((t, i) => {
+    if (t.verify?.timeout !== undefined && parseDuration(t.verify.timeout) <= 0)
+      fail(file, `targets[${i}].verify.timeout`, 'must be longer than 0');
+  });
+  const raw = (env.ARGOCD_SERVER || c.argocd?.url || '').trim();
+  const token = readSecret(env, 'ARGOCD_AUTH_TOKEN');
+  const users = c.targets.filter((t) => t.argocd);
+  if (!raw) {
+    if (users.length)
+      fail(file, 'argocd.url', `target ${users[0]?.name} uses Argo CD; set argocd.url or ARGOCD_SERVER`);
+    return { url: null, token };
+  }
+  const url = (/^https?:\/\//i.test(raw) ? raw : `https://${raw}`).replace(/\/+$/, '');
+  try {
+    new URL(url);
+  } catch {
+    throw new RewindError(
+      'config_invalid',
+      `argocd.url / ARGOCD_SERVER: "${raw}" is not a URL or host[:port]`,
+    );
+  }
+  if (users.length && !token)
+    throw new RewindError(
+      'config_invalid',
+      `environment: ARGOCD_AUTH_TOKEN is not set; target ${users[0]?.name} uses Argo CD`,
+    );
+  return { url, token };
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "10m" → 600000; the schema already checked the shape. */
+export function parseDuration(text: string): number {
+  const m = /^([0-9]+)(ms|s|m|h)$/.exec(text);
+  if (!m) throw new RewindError('config_invalid', `"${text}" is not a duration like 30s, 10m or 1h`);
+  return Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000);
 }
 
 export function loadConfig(env: Env, fileOverride?: string): Config {

@@ -1,5 +1,5 @@
 import { imageReference, formatVersion, versionForRef } from './version.ts';
-import { oneLine, refComponent } from './text.ts';
+import { escapeMarkdown, oneLine, refComponent } from './text.ts';
 import { renderPrBody } from './pr-body.ts';
 import type { Alert, CurrentRelease, ImageVersion, RollbackCandidate, Target } from './types.ts';
 import type { Decision } from '../policy/types.ts';
@@ -18,6 +18,18 @@ export interface RollbackPlan {
   mergeBody: string;
   prBody: string;
   labels: string[];
+  /** the hold's second file, committed with the rollback */
+  extraFiles?: { path: string; content: string }[];
+}
+
+/** What the rollback commit does to stop an image auto-updater from re-applying the bad tag. */
+export interface HoldPlan {
+  /** Flux setter markers disabled on the rolled-back line */
+  markers: number;
+  /** the Image Updater file and its new content, when the tag was added to its ignore list */
+  ignoreFile?: { path: string; content: string };
+  /** why (part of) the hold could not be written; the rollback goes ahead without it */
+  problem?: string;
 }
 
 export function branchPrefix(target: Target): string {
@@ -38,8 +50,9 @@ export interface PlanInput {
   current: CurrentRelease;
   candidate: RollbackCandidate;
   decision: Decision;
-  /** the file with only the version changed */
+  /** the file with only the version changed (and held markers) */
   content: string;
+  hold?: HoldPlan;
 }
 
 function policyLine(decision: Decision): string {
@@ -62,7 +75,16 @@ export function buildPlan(p: PlanInput): RollbackPlan {
   ].join('\n');
   const trailers = `${REMEDIATION_TRAILER}: ${p.remediationId}\n${ROLLED_BACK_FROM_TRAILER}: ${from}`;
   const mergeBody = `${body}\n\n${trailers}`;
-  const prBody = renderPrBody({ ...p, from, to, alertName, severity, more, trailers });
+  const prBody = renderPrBody({
+    ...p,
+    from,
+    to,
+    alertName,
+    severity,
+    more,
+    trailers,
+    holdSection: holdLines(p.hold, target.name, from),
+  });
   return {
     headBranch: headBranch(target, candidate.to),
     content: p.content,
@@ -72,5 +94,26 @@ export function buildPlan(p: PlanInput): RollbackPlan {
     mergeBody,
     prBody,
     labels: [REWIND_LABEL, ...decision.labels.filter((l) => l !== REWIND_LABEL)],
+    ...(p.hold?.ignoreFile ? { extraFiles: [p.hold.ignoreFile] } : {}),
   };
+}
+
+function holdLines(hold: HoldPlan | undefined, target: string, from: string): string[] {
+  if (!hold || (!hold.markers && !hold.ignoreFile && !hold.problem)) return [];
+  return [
+    '**Hold** (so the image auto-updater does not re-apply `' + from + '`)',
+    ...(hold.markers
+      ? [
+          '- The Flux `$imagepolicy` marker on the rolled-back line is disabled (`# rewind-hold {"imagepolicy-held": …}`).',
+        ]
+      : []),
+    ...(hold.ignoreFile
+      ? [
+          `- \`${from}\` is added to the ignore list in \`${hold.ignoreFile.path}\` (lines marked \`# rewind-hold\`).`,
+        ]
+      : []),
+    ...(hold.problem ? [`- Not held: ${escapeMarkdown(hold.problem)}`] : []),
+    `- Lift it with \`rewind release ${target}\` or \`POST /v1/targets/${target}/release\`: a pull request restores the marker byte for byte and removes the tag.`,
+    '',
+  ];
 }

@@ -17,6 +17,8 @@ export interface PrBodyInput {
   remediationId: string;
   target: Target;
   lead: Alert;
+  /** firing alerts in all, counting those the record dropped past its cap */
+  alertCount?: number;
   /** every firing alert of the incident; the lead alone when absent */
   alerts?: readonly Alert[] | undefined;
   current: CurrentRelease;
@@ -30,6 +32,8 @@ export interface PrBodyInput {
   more: string;
   /** the Rewind-* trailer lines, rendered as they are */
   trailers: string;
+  /** the "Hold" section (rendered by the plan; empty when the target has no hold) */
+  holdSection?: readonly string[];
 }
 
 /** https://github.com/acme/gitops/commit/<sha> → https://github.com/acme/gitops (GitHub Enterprise alike). */
@@ -79,9 +83,11 @@ function alertSection(p: PrBodyInput): string[] {
   const alerts = p.alerts && p.alerts.length > 0 ? [...p.alerts] : [p.lead];
   const ordered = [leadAlert(alerts), ...alerts.filter((a) => a !== leadAlert(alerts))];
   const listed = ordered.slice(0, MAX_LISTED_ALERTS);
-  const rest = ordered.length - listed.length;
+  // alerts past the record's cap are only counted, not kept: they are in the total, not the list
+  const total = Math.max(p.alertCount ?? 0, alerts.length);
+  const rest = total - listed.length;
   return [
-    `**Firing alerts of this incident (${alerts.length})**`,
+    `**Firing alerts of this incident (${total})**`,
     '',
     '| Alert | Severity | Since | Summary | |',
     '| --- | --- | --- | --- | --- |',
@@ -137,6 +143,7 @@ export function renderPrBody(p: PrBodyInput): string {
       (r) => `- ${escapeMarkdown(r)}`,
     ),
     '',
+    ...(p.holdSection ?? []),
     '**Links**',
     '',
     ...linkLines(p, repoUrl),

@@ -7,12 +7,15 @@ import type { AppDeps } from './deps.ts';
 import { remediationRoutes } from './remediations.ts';
 import { webhookRoutes } from './webhook.ts';
 import { registerTracing } from './tracing.ts';
+import { fluxRoutes } from './flux.ts';
+import { targetRoutes } from './targets.ts';
 
 /** Fastify's own error codes → the SPEC's `{"error", "message"}` codes. */
 const ERROR_CODES: Record<number, string> = {
   400: 'bad_request',
   401: 'unauthorized',
   404: 'not_found',
+  405: 'method_not_allowed',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   503: 'queue_unavailable',
@@ -96,6 +99,8 @@ export async function buildApp(deps: AppDeps) {
     if (deps.webhookToken.length === 0) throw new Error('buildApp: webhookToken must not be empty');
     await app.register(webhookRoutes(deps));
     await app.register(remediationRoutes(deps));
+    await app.register(targetRoutes(deps));
+    await app.register(fluxRoutes(deps));
   }
   return app;
 }

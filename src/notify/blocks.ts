@@ -54,12 +54,20 @@ interface Look {
 /** Kinds other modules may add later fall back to a neutral look (see lookOf), never a crash. */
 const LOOKS: Readonly<Record<string, Look>> = {
   pr_opened: { emoji: ':rewind:', title: 'Rollback pull request opened' },
+  auto_merge: {
+    emoji: ':hourglass:',
+    title: 'Rollback pull request set to auto-merge (waiting for required checks)',
+  },
   merged: { emoji: ':rewind:', title: 'Rolled back' },
+  not_healed: {
+    emoji: ':rotating_light:',
+    title: 'Rollback did not heal: the alert still fires after the merge',
+  },
   denied: { emoji: ':no_entry:', title: 'Rollback denied by policy' },
   failed: { emoji: ':x:', title: 'Rollback failed' },
   closed: { emoji: ':white_check_mark:', title: 'Alert resolved, rollback pull request closed' },
-  verified: { emoji: ':white_check_mark:', title: 'Rollback verified healthy' },
-  unverified: { emoji: ':warning:', title: 'Rollback not verified' },
+  verified: { emoji: ':white_check_mark:', title: 'Rollback verified (live and healthy)' },
+  unverified: { emoji: ':warning:', title: 'Rollback NOT verified' },
 };
 
 export function lookOf(kind: string): Look {

@@ -1,10 +1,16 @@
 import type { Alert } from '../core/types.ts';
 
-/**
- * The steps Slack hears about. Other modules add kinds (verified, unverified,
- * ...); the renderer gives a kind it does not know a neutral look.
- */
-export type NotifyKind = 'pr_opened' | 'merged' | 'denied' | 'failed' | 'closed';
+/** The steps Slack hears about; the renderer gives a kind it does not know a neutral look. */
+export type NotifyKind =
+  | 'pr_opened'
+  | 'auto_merge'
+  | 'merged'
+  | 'denied'
+  | 'failed'
+  | 'closed'
+  | 'not_healed'
+  | 'verified'
+  | 'unverified';
 
 export interface RemediationEvent {
   kind: NotifyKind;

@@ -73,6 +73,24 @@ export function createMetrics(opts: MetricsOptions = {}) {
         }
       },
     }),
+    verifications: new Counter({
+      name: 'rewind_verifications_total',
+      help: 'Merged rollbacks the GitOps engine verified or not, by result (verified/unverified)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    fluxEvents: new Counter({
+      name: 'rewind_flux_events_total',
+      help: 'Flux notification-controller events received, by outcome (verified/unverified/noted/ignored)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    mergeToVerified: new Histogram({
+      name: 'rewind_merge_to_verified_seconds',
+      help: 'Rollback merged to the GitOps engine running it healthy',
+      buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200],
+      registers,
+    }),
     timeToRecovery: new Histogram({
       name: 'rewind_time_to_recovery_seconds',
       help: 'Alert start to alert resolution, for remediations whose rollback merged',

@@ -74,7 +74,7 @@ describe('rewind serve as a process', () => {
     const { remediations } = (await res.json()) as { remediations: Array<{ id: string }> };
     const id = remediations[0]?.id;
     let rec: { state: string; error: string | null } = { state: 'queued', error: null };
-    for (let i = 0; i < 200 && ['queued', 'processing'].includes(rec.state); i++) {
+    for (let i = 0; i < 200 && ['queued', 'deciding'].includes(rec.state); i++) {
       await new Promise((r) => setTimeout(r, 50));
       const r = await fetch(`${base}/v1/remediations/${id}`, {
         headers: { authorization: `Bearer ${WEBHOOK_TOKEN}` },

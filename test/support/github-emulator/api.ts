@@ -25,6 +25,8 @@ export interface FailRule extends RequestMatcher {
   /** default: GitHub's error shape with a message naming the injected fault */
   body?: unknown;
   headers?: Record<string, string>;
+  /** handle the request first, then answer with the fault: the effect happened, the response was lost */
+  after?: boolean;
 }
 
 export interface BeforeRule extends RequestMatcher {
@@ -123,6 +125,18 @@ export interface GitHubEmulator {
     files?: FileChanges;
   }): number;
   setCollaborators(owner: string, repo: string, logins: readonly string[] | null): void;
+  /** branch protection: merges into `branch` need these status checks to succeed on the PR head */
+  protectBranch(
+    owner: string,
+    repo: string,
+    branch: string,
+    protection: { requiredChecks: readonly string[] },
+  ): void;
+  /** the repository setting "Allow auto-merge" (default off, as on GitHub) */
+  setAllowAutoMerge(owner: string, repo: string, allow: boolean): void;
+  /** report the required checks of a PR's head (default success); an armed auto-merge then merges */
+  completeChecks(owner: string, repo: string, prNumber: number, state?: 'success' | 'failure'): void;
+  autoMergeEnabled(owner: string, repo: string, prNumber: number): boolean;
   failNext(rule: FailRule): void;
   beforeNext(rule: BeforeRule): void;
   getFile(owner: string, repo: string, branch: string, path: string): string | undefined;
