@@ -57,7 +57,10 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
   if (!(await waitReady(redis, 5_000)))
     logger.warn({}, 'redis not reachable yet; the webhook answers 503 until it is');
   const queue = createRemediationQueue({ connection: redis, prefix: config.redis.prefix });
-  const metrics = createMetrics({ queueCounts: () => queue.counts() });
+  const metrics = createMetrics({
+    queueCounts: () => queue.counts(),
+    targets: config.targets.map((t) => t.name),
+  });
   const policy = await createPolicyEngine({
     wasmPath: config.policy.wasm,
     dataPath: config.policy.data,

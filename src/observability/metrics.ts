@@ -8,13 +8,26 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** read at scrape time for rewind_queue_jobs{state} */
   queueCounts?: () => Promise<Record<string, number>>;
+  /** target names: their remediation series exist at 0 from the start (see primeSeries) */
+  targets?: readonly string[];
 }
+
+/** Outcomes a remediation can finish with (rewind_remediations_total{outcome}). */
+export const REMEDIATION_OUTCOMES = [
+  'merged',
+  'pr_opened',
+  'denied',
+  'noop',
+  'failed',
+  'closed',
+  'dry_run',
+] as const;
 
 export function createMetrics(opts: MetricsOptions = {}) {
   const registry = opts.registry ?? new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'rewind_' });
   const registers = [registry];
-  return {
+  const metrics = {
     registry,
     webhookRequests: new Counter({
       name: 'rewind_webhook_requests_total',
@@ -98,4 +111,25 @@ export function createMetrics(opts: MetricsOptions = {}) {
       registers,
     }),
   };
+  primeSeries(metrics, opts.targets ?? []);
+  return metrics;
+}
+
+/**
+ * Creates the labelled series rewind knows in advance at 0. rate() and increase()
+ * work on the difference between samples, so a series born at its first event
+ * hides that event: a dashboard would show no rollback at all after the first one.
+ */
+function primeSeries(m: Omit<Metrics, 'registry'>, targets: readonly string[]): void {
+  for (const code of ['202', '400', '401', '413', '415', '503']) m.webhookRequests.inc({ code }, 0);
+  for (const status of ['firing', 'resolved'])
+    for (const outcome of ['accepted', 'seen_again', 'ignored', 'truncated'])
+      m.alerts.inc({ status, outcome }, 0);
+  for (const target of targets)
+    for (const outcome of REMEDIATION_OUTCOMES) m.remediations.inc({ target, outcome }, 0);
+  for (const outcome of ['merged', 'pr_opened']) m.remediationDuration.zero({ outcome });
+  for (const result of ['success', 'failure']) m.policyReloads.inc({ result }, 0);
+  // the statuses the rate-limit and credentials alerts watch
+  for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
+    for (const status of ['401', '403', '429']) m.githubRequests.inc({ method, status }, 0);
 }

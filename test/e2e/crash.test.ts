@@ -79,7 +79,7 @@ describe('a worker process killed with SIGKILL mid-remediation (real child proce
       const w = spawnWorker(s, gh);
       child = w.child;
       const exited = new Promise((r) => w.child.once('exit', r));
-      await until('the child worker', () => w.output().includes('WORKER READY'));
+      await until('the child worker', () => w.output().includes('WORKER READY'), 90_000);
       gh.beforeNext({
         method: moment.method,
         pathPattern: moment.pathPattern,

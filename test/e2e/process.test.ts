@@ -45,7 +45,8 @@ describe('rewind serve as a process', () => {
     });
     child.stdout?.on('data', (d) => (output += String(d)));
     child.stderr?.on('data', (d) => (output += String(d)));
-    const until = Date.now() + 20_000;
+    // generous: tsx compiles the whole tree at start, and a loaded CI machine is slow at that
+    const until = Date.now() + 90_000;
     while (!base) {
       base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] ?? '';
       if (Date.now() > until) throw new Error(`rewind did not start:\n${output}`);

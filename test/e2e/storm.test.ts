@@ -99,8 +99,8 @@ describe('alert storms, end to end (emulator, real Redis, compiled policy)', () 
     const jobs = await allJobs(s);
     // the remediation's job, and the heal check the merge scheduled (delayed)
     assert.deepEqual(jobs.map((j) => [j.data.kind, j.data.remediationId]).sort(), [
-      ['remediate', id],
       ['heal_check', id],
+      ['remediate', id],
     ]);
     assert.equal(gh.pulls('acme', 'gitops').length, 1);
     assert.equal(rollbackCommits(gh).length, 1);
@@ -171,8 +171,8 @@ describe('alert storms, end to end (emulator, real Redis, compiled policy)', () 
     const jobs = await allJobs(s);
     // the remediation's job, and the heal check the merge scheduled (delayed)
     assert.deepEqual(jobs.map((j) => [j.data.kind, j.data.remediationId]).sort(), [
-      ['remediate', id],
       ['heal_check', id],
+      ['remediate', id],
     ]);
   });
 });

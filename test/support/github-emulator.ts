@@ -240,8 +240,11 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       res.writeHead(500).end(String(err));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const host = opts.listen?.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(opts.listen?.port ?? 0, host, resolve));
+  baseUrl =
+    opts.listen?.publicUrl?.replace(/\/+$/, '') ??
+    `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${(server.address() as AddressInfo).port}`;
 
   const seedSignature = (
     author: Person | undefined,

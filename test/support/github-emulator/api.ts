@@ -91,6 +91,8 @@ export interface GitHubEmulatorOptions {
   blobTextLimit?: number;
   /** a GitHub App installation: its JWT (iss = appId; signature not checked) is exchanged for `token` */
   app?: { appId: string | number; installationId: string | number };
+  /** where to listen (default 127.0.0.1 on a free port); `publicUrl` is the base its links name */
+  listen?: { host?: string; port?: number; publicUrl?: string };
 }
 
 export interface GitHubEmulator {
