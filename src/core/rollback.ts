@@ -169,6 +169,9 @@ export async function analyzeHistory(
     commit: introducedBy.sha,
     committedAt: introducedBy.committedAt,
     isRollback: rolledBackFrom(introducedBy.message).length > 0,
+    ...(introducedBy.url !== undefined ? { url: introducedBy.url } : {}),
+    ...(introducedBy.author !== undefined ? { author: introducedBy.author } : {}),
+    ...(introducedBy.pullRequest !== undefined ? { pullRequest: introducedBy.pullRequest } : {}),
   };
   const candidate = [...earlier.values()].find((c) => !skipped.has(formatVersion(c.to))) ?? null;
   const base = { current: release, commitsRead, ...(truncated ? { truncated } : {}) };

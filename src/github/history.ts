@@ -23,6 +23,9 @@ query RewindFileHistory($owner: String!, $name: String!, $expression: String!, $
             oid
             message
             committedDate
+            url
+            author { name user { login } }
+            associatedPullRequests(first: 1) { nodes { number url } }
             file(path: $path) { object { ... on Blob { text isTruncated } } }
           }
         }
@@ -35,6 +38,9 @@ interface HistoryNode {
   oid: string;
   message: string;
   committedDate: string;
+  url?: string | null;
+  author?: { name: string | null; user: { login: string } | null } | null;
+  associatedPullRequests?: { nodes: Array<{ number: number; url: string } | null> } | null;
   file: { object: { text?: string | null; isTruncated?: boolean } | null } | null;
 }
 
@@ -51,6 +57,18 @@ export interface HistoryPaging {
   firstPage?: number;
   /** size of every later page (default 100, GitHub's maximum) */
   pageSize?: number;
+}
+
+/** Who made the commit and through which pull request: links for the reviewer, never decisions. */
+function details(node: HistoryNode): Pick<FileCommit, 'url' | 'author' | 'pullRequest'> {
+  const name = node.author?.name ?? node.author?.user?.login;
+  const login = node.author?.user?.login;
+  const pr = node.associatedPullRequests?.nodes?.[0];
+  return {
+    ...(node.url ? { url: node.url } : {}),
+    ...(name ? { author: { name, ...(login ? { login } : {}) } } : {}),
+    ...(pr ? { pullRequest: { number: pr.number, url: pr.url } } : {}),
+  };
 }
 
 /** A branch name, or a full commit sha to pin the walk to exactly what readFile saw. */
@@ -106,7 +124,13 @@ export async function* fileHistory(
         content = blob?.text ?? null;
         if (content === null || blob?.isTruncated === true) content = await fullText(octokit, ref, node.oid);
       }
-      yield { sha: node.oid, message: node.message, committedAt: node.committedDate, content };
+      yield {
+        sha: node.oid,
+        message: node.message,
+        committedAt: node.committedDate,
+        content,
+        ...details(node),
+      };
     }
     if (!history.pageInfo.hasNextPage || history.pageInfo.endCursor === null) return;
     after = history.pageInfo.endCursor;

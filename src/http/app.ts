@@ -6,6 +6,7 @@ import { bearerChecker } from './auth.ts';
 import type { AppDeps } from './deps.ts';
 import { remediationRoutes } from './remediations.ts';
 import { webhookRoutes } from './webhook.ts';
+import { registerTracing } from './tracing.ts';
 import { fluxRoutes } from './flux.ts';
 import { targetRoutes } from './targets.ts';
 
@@ -62,6 +63,7 @@ export async function buildApp(deps: AppDeps) {
     }
     return undefined;
   });
+  registerTracing(app);
   app.addHook('onResponse', async (req, reply) => {
     if (req.routeOptions.url === '/v1/alertmanager' || req.url.startsWith('/v1/alertmanager')) {
       deps.metrics.webhookRequests.inc({ code: String(reply.statusCode) });
