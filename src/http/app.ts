@@ -8,6 +8,7 @@ import { remediationRoutes } from './remediations.ts';
 import { webhookRoutes } from './webhook.ts';
 import { fluxRoutes } from './flux.ts';
 import { targetRoutes } from './targets.ts';
+import { addMethodNotAllowed, collectRouteMethods } from './method-not-allowed.ts';
 
 /** Fastify's own error codes → the SPEC's `{"error", "message"}` codes. */
 const ERROR_CODES: Record<number, string> = {
@@ -67,6 +68,8 @@ export async function buildApp(deps: AppDeps) {
     }
   });
 
+  const routeMethods = collectRouteMethods(app);
+
   await app.register(swagger, {
     openapi: {
       info: {
@@ -100,6 +103,7 @@ export async function buildApp(deps: AppDeps) {
     await app.register(targetRoutes(deps));
     await app.register(fluxRoutes(deps));
   }
+  addMethodNotAllowed(app, routeMethods);
   return app;
 }
 
