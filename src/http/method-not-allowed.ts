@@ -39,10 +39,7 @@ export function collectRouteMethods(app: FastifyInstance): Map<string, Set<strin
  * Call after every route is registered. Auth still runs first (onRequest): a /v1 path answers
  * 401 without the token, so the 405 reveals nothing to an unauthenticated client.
  */
-export function addMethodNotAllowed(
-  app: FastifyInstance,
-  byUrl: ReadonlyMap<string, ReadonlySet<string>>,
-): void {
+export function addMethodNotAllowed(app: FastifyInstance, byUrl: ReadonlyMap<string, Set<string>>): void {
   for (const [url, methods] of [...byUrl]) {
     // Fastify may declare a method on a path the hook saw under another spelling (a plugin's '/'
     // route under its prefix is both '/docs' and '/docs/'): ask the router, not only the hook.
