@@ -5,7 +5,6 @@ import type { RemediationState } from '../remediation/lifecycle.ts';
 export type { RemediationState } from '../remediation/lifecycle.ts';
 export { MERGED_STATES, TERMINAL_STATES } from '../remediation/lifecycle.ts';
 
-
 /** What the GitOps engine said about a merged rollback (SPEC "After the merge"). */
 export interface Verification {
   engine: 'argocd' | 'flux';
