@@ -9,6 +9,7 @@ import { webhookRoutes } from './webhook.ts';
 import { registerTracing } from './tracing.ts';
 import { fluxRoutes } from './flux.ts';
 import { targetRoutes } from './targets.ts';
+import { addMethodNotAllowed, collectRouteMethods } from './method-not-allowed.ts';
 
 /** Fastify's own error codes → the SPEC's `{"error", "message"}` codes. */
 const ERROR_CODES: Record<number, string> = {
@@ -70,6 +71,8 @@ export async function buildApp(deps: AppDeps) {
     }
   });
 
+  const routeMethods = collectRouteMethods(app);
+
   await app.register(swagger, {
     openapi: {
       info: {
@@ -103,6 +106,7 @@ export async function buildApp(deps: AppDeps) {
     await app.register(targetRoutes(deps));
     await app.register(fluxRoutes(deps));
   }
+  addMethodNotAllowed(app, routeMethods);
   return app;
 }
 
