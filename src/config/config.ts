@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import Value from 'typebox/value';
 import { parse } from 'yaml';
 import { RewindError } from '../core/errors.ts';
+import { compileRegex } from '../core/targets.ts';
 import type { Target } from '../core/types.ts';
 import { ConfigFileSchema, type ConfigFile } from './schema.ts';
 
@@ -74,7 +75,7 @@ export function validateConfigFile(doc: unknown, file: string): ConfigFile {
     for (const [label, want] of Object.entries(t.match)) {
       if (!want.startsWith('~')) continue;
       try {
-        new RegExp(`^(?:${want.slice(1)})$`);
+        compileRegex(want.slice(1));
       } catch (err) {
         fail(file, `targets[${i}].match.${label}`, `invalid regex: ${(err as Error).message}`);
       }
