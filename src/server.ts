@@ -44,6 +44,11 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
     webhookToken: config.server.webhookToken ?? '',
     routes: withApi ? 'all' : 'ops',
     bodyLimit: config.server.bodyLimit,
+    timeouts: {
+      connectionTimeout: config.server.connectionTimeout,
+      requestTimeout: config.server.requestTimeout,
+      keepAliveTimeout: config.server.keepAliveTimeout,
+    },
     checks: {
       redis: async () => (await rt.redis.ping()) === 'PONG',
       policy: () => rt.policy.isReady(),

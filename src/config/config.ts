@@ -5,6 +5,7 @@ import { RewindError } from '../core/errors.ts';
 import { compileRegex } from '../core/targets.ts';
 import type { Target } from '../core/types.ts';
 import { ConfigFileSchema, type ConfigFile } from './schema.ts';
+import { DEFAULT_TIMEOUTS, type ServerTimeouts } from '../http/timeouts.ts';
 
 export type GitHubAuth =
   | { kind: 'token'; token: string }
@@ -17,7 +18,12 @@ export interface Config {
   github: { apiUrl: string; author: { name: string; email: string }; auth: GitHubAuth };
   redis: { url: string; prefix: string };
   policy: { wasm: string; data: string };
-  server: { host: string; port: number; bodyLimit: number; webhookToken: string | null };
+  server: {
+    host: string;
+    port: number;
+    bodyLimit: number;
+    webhookToken: string | null;
+  } & ServerTimeouts;
   worker: { concurrency: number };
   slackWebhookUrl: string | null;
   dryRun: boolean;
@@ -164,6 +170,9 @@ export function buildConfig(text: string, file: string, env: Env): Config {
       host: env.HOST || '0.0.0.0',
       port: envInt(env, 'PORT', 8080),
       bodyLimit: c.server?.bodyLimit ?? 1024 * 1024,
+      connectionTimeout: c.server?.connectionTimeout ?? DEFAULT_TIMEOUTS.connectionTimeout,
+      requestTimeout: c.server?.requestTimeout ?? DEFAULT_TIMEOUTS.requestTimeout,
+      keepAliveTimeout: c.server?.keepAliveTimeout ?? DEFAULT_TIMEOUTS.keepAliveTimeout,
       webhookToken: readSecret(env, 'REWIND_WEBHOOK_TOKEN'),
     },
     worker: { concurrency: c.worker?.concurrency ?? 2 },

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { bearerMatches } from './auth.ts';
 import type { AppDeps } from './deps.ts';
 import { remediationRoutes } from './remediations.ts';
+import { DEFAULT_TIMEOUTS, serverTimeouts } from './timeouts.ts';
 import { webhookRoutes } from './webhook.ts';
 
 /** Fastify's own error codes → the SPEC's `{"error", "message"}` codes. */
@@ -22,6 +23,7 @@ export async function buildApp(deps: AppDeps) {
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: deps.bodyLimit,
+    ...serverTimeouts(deps.timeouts ?? DEFAULT_TIMEOUTS),
     trustProxy: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();

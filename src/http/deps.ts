@@ -4,6 +4,7 @@ import type { TargetIndex } from '../core/targets.ts';
 import type { AuditStore } from '../audit/store.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { JobData } from '../queue/queue.ts';
+import type { ServerTimeouts } from './timeouts.ts';
 
 /** What the HTTP app is built from (injected; the app creates no clients of its own). */
 export interface AppDeps {
@@ -17,6 +18,8 @@ export interface AppDeps {
   /** 'ops' serves only health, readiness, metrics and docs (worker replicas) */
   routes?: 'all' | 'ops';
   bodyLimit: number;
+  /** socket and request time limits (default DEFAULT_TIMEOUTS) */
+  timeouts?: ServerTimeouts;
   /** readiness of what the API depends on */
   checks: { redis(): Promise<boolean>; policy(): boolean };
   logger?: FastifyServerOptions['logger'];
