@@ -6,6 +6,17 @@
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
+const TRUNCATED = '… [truncated]';
+
+/** `s` cut to at most `max` characters, ending in "… [truncated]" when cut (never splits a surrogate pair). */
+export function truncateText(s: string, max: number): string {
+  if (s.length <= max) return s;
+  let end = Math.max(0, max - TRUNCATED.length);
+  const last = s.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${s.slice(0, end)}${TRUNCATED}`;
+}
+
 /** One line, printable, bounded: safe to place inside a commit message or title. */
 export function oneLine(s: string, max = 120): string {
   const flat = s.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
