@@ -93,6 +93,10 @@ function startWorker(rt: Runtime, backoffBaseMs?: number) {
     process: processor.process,
     onFinalFailure: processor.abandoned,
     onError: (err) => log.warn({ err: err.message }, 'worker error'),
+    onRateLimitDelay: (delayMs) => {
+      rt.metrics.queueRateLimitDelays.inc();
+      log.warn({ delayMs }, 'next attempt postponed until GitHub lifts its rate limit');
+    },
   });
   return {
     worker,

@@ -58,6 +58,28 @@ function isRateLimit(err: unknown, message: string): boolean {
   return String(remaining) === '0' || /rate limit/i.test(message);
 }
 
+const SECONDARY = /secondary rate limit/i;
+// GitHub: "If you receive a secondary rate limit without a retry-after header, wait at least one minute"
+const SECONDARY_DEFAULT_WAIT_MS = 60_000;
+
+/**
+ * How long GitHub asked us to wait after a rate-limited answer, from
+ * `retry-after` (seconds) or, for an exhausted quota, `x-ratelimit-reset`
+ * (epoch seconds, plus one second as GitHub advises); undefined when the
+ * failure is not a rate limit.
+ */
+export function rateLimitWaitMs(err: unknown, status: number | undefined, message: string, nowMs: number) {
+  if (status !== 403 && status !== 429) return undefined;
+  const headers = (err as HttpFailure | null)?.response?.headers ?? {};
+  const retryAfter = Number(headers['retry-after']);
+  if (Number.isFinite(retryAfter) && retryAfter > 0) return Math.ceil(retryAfter) * 1000;
+  const reset = Number(headers['x-ratelimit-reset']);
+  if (String(headers['x-ratelimit-remaining']) === '0' && Number.isFinite(reset) && reset > 0)
+    return Math.max(0, (reset + 1) * 1000 - nowMs);
+  if (SECONDARY.test(message) || status === 429) return SECONDARY_DEFAULT_WAIT_MS;
+  return undefined;
+}
+
 function classify(
   status: number | undefined,
   message: string,
@@ -101,9 +123,17 @@ export function toRewindError(err: unknown, operation: string, opts: MapOptions 
   const message = status === undefined ? errorMessage(err) : githubMessage(err);
   const { code, retryable } = classify(status, message, err, opts);
   const what = status === undefined ? message : `${status} ${message}`;
-  return new RewindError(code, `GitHub ${operation} failed${callOf(err)}: ${what}`, {
+  const waitMs =
+    code === 'github_unavailable' ? rateLimitWaitMs(err, status, message, Date.now()) : undefined;
+  // the record keeps this message: it tells an operator why nothing happens for a while
+  const wait =
+    waitMs === undefined
+      ? ''
+      : ` (rate limited: GitHub asks to wait ${Math.ceil(waitMs / 1000)} s; the next attempt waits until then)`;
+  return new RewindError(code, `GitHub ${operation} failed${callOf(err)}: ${what}${wait}`, {
     retryable,
     cause: err,
+    ...(waitMs === undefined ? {} : { retryAfterMs: waitMs }),
   });
 }
 

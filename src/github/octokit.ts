@@ -24,6 +24,8 @@ export interface RequestCounter {
 
 export interface GitHubMetrics {
   githubRequests: RequestCounter;
+  /** rate-limited answers from GitHub, by kind (primary, secondary) */
+  githubRateLimits?: { inc(labels: { kind: string }): void };
 }
 
 /** pino-shaped: an object, then a static message. */
@@ -104,6 +106,7 @@ export function createOctokit(opts: CreateOctokitOptions): GitHubClient {
       retryCount: number,
     ): boolean => {
       const willRetry = retryCount < rateLimitRetries && retryAfter <= maxRetryAfter;
+      opts.metrics?.githubRateLimits?.inc({ kind });
       logger.warn(
         { kind, method: options.method, url: options.url, retryAfter, retryCount, willRetry },
         'GitHub rate limit hit',
