@@ -60,8 +60,40 @@ function findSecretKey(value: unknown, path: string[] = []): string | null {
   return null;
 }
 
+/** The path to the first value that contains itself (a recursive YAML alias), or null. */
+function recursivePath(value: unknown, path: string[] = [], ancestors = new Set<object>()): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  if (ancestors.has(value)) return path.join('.') || '(root)';
+  ancestors.add(value);
+  for (const [k, v] of Object.entries(value)) {
+    const found = recursivePath(v, [...path, k], ancestors);
+    if (found) return found;
+  }
+  ancestors.delete(value);
+  return null;
+}
+
+/** userinfo or a secret-looking query parameter in a URL; the caller never repeats the URL */
+function urlCarriesCredentials(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    if (url.username !== '' || url.password !== '') return true;
+    return [...url.searchParams.keys()].some((k) => /token|password|secret|key/i.test(k));
+  } catch {
+    return false;
+  }
+}
+
 /** Validate a parsed config document. Throws config_invalid naming the file, the field and the problem. */
 export function validateConfigFile(doc: unknown, file: string): ConfigFile {
+  // before any walk below: a recursive alias makes an object that contains itself
+  const loop = recursivePath(doc);
+  if (loop)
+    fail(
+      file,
+      fieldName(`/${loop.replace(/\./g, '/')}`),
+      'a recursive YAML alias (the value contains itself)',
+    );
   const secret = findSecretKey(doc);
   if (secret) fail(file, secret, 'secrets are not read from the config file; set them in the environment');
   if (!Value.Check(ConfigFileSchema, doc)) {
@@ -74,6 +106,14 @@ export function validateConfigFile(doc: unknown, file: string): ConfigFile {
     if (missing?.length) fail(file, fieldName(first.instancePath, missing[0]), 'is required');
     fail(file, fieldName(first.instancePath), first.message);
   }
+  if (doc.github?.apiUrl !== undefined && urlCarriesCredentials(doc.github.apiUrl))
+    fail(file, 'github.apiUrl', 'must not carry credentials; set GITHUB_TOKEN or the GITHUB_APP_* variables');
+  if (doc.redis?.url !== undefined && urlCarriesCredentials(doc.redis.url))
+    fail(
+      file,
+      'redis.url',
+      'must not carry credentials; put a URL with the password in REDIS_URL (environment)',
+    );
   const names = new Set<string>();
   doc.targets.forEach((t, i) => {
     if (names.has(t.name)) fail(file, `targets[${i}].name`, `duplicate target name "${t.name}"`);
@@ -154,6 +194,11 @@ export function buildConfig(text: string, file: string, env: Env): Config {
   if (!/^rediss?:\/\//.test(redisUrl))
     throw new RewindError('config_invalid', 'environment: REDIS_URL: must start with redis:// or rediss://');
   const apiUrl = (env.GITHUB_API_URL || c.github?.apiUrl || 'https://api.github.com').replace(/\/+$/, '');
+  if (env.GITHUB_API_URL && urlCarriesCredentials(env.GITHUB_API_URL))
+    throw new RewindError(
+      'config_invalid',
+      'environment: GITHUB_API_URL: must not carry credentials; set GITHUB_TOKEN or the GITHUB_APP_* variables',
+    );
   const config: Config = {
     file,
     github: {

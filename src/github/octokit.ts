@@ -7,7 +7,7 @@ import { createAppAuth } from '@octokit/auth-app';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
-import { silentLogger, type LogSink } from '../observability/logger.ts';
+import { redactUrl, silentLogger, type LogSink } from '../observability/logger.ts';
 
 export type GitHubClient = Octokit;
 
@@ -108,7 +108,7 @@ export function createOctokit(opts: CreateOctokitOptions): GitHubClient {
       const willRetry = retryCount < rateLimitRetries && retryAfter <= maxRetryAfter;
       opts.metrics?.githubRateLimits?.inc({ kind });
       logger.warn(
-        { kind, method: options.method, url: options.url, retryAfter, retryCount, willRetry },
+        { kind, method: options.method, url: redactUrl(options.url), retryAfter, retryCount, willRetry },
         'GitHub rate limit hit',
       );
       return willRetry;
