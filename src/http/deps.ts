@@ -18,6 +18,8 @@ export interface AppDeps {
   /** 'ops' serves only health, readiness, metrics and docs (worker replicas) */
   routes?: 'all' | 'ops';
   bodyLimit: number;
+  /** bound on a GET /v1/remediations response, in bytes of records (default 4 MiB) */
+  listMaxBytes?: number;
   /** socket and request time limits (default DEFAULT_TIMEOUTS) */
   timeouts?: ServerTimeouts;
   /** readiness of what the API depends on */

@@ -86,6 +86,9 @@ const AlertOut = Type.Object({
   generatorURL: Type.String(),
 });
 
+/** "<creation time in ms>.<id>": the position of the last record served */
+const CURSOR_PATTERN = '^[0-9]{1,16}\\.rem_[a-z0-9]{1,40}$';
+
 export const RemediationSchema = Type.Object({
   id: Type.String(),
   target: Type.String(),
@@ -127,4 +130,18 @@ export const RemediationSchema = Type.Object({
 export const ListQuerySchema = Type.Object({
   target: Type.Optional(Type.String({ pattern: '^[a-z0-9-]{1,63}$' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  cursor: Type.Optional(
+    Type.String({
+      pattern: CURSOR_PATTERN,
+      description: 'nextCursor of the previous page: the records after it, in the same order',
+    }),
+  ),
+});
+
+export const ListResponseSchema = Type.Object({
+  remediations: Type.Array(RemediationSchema),
+  nextCursor: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'pass as cursor for the next page; null on the last page. A page holds at most `limit` records and stops early (at least one record) when the response would grow over the size bound',
+  }),
 });

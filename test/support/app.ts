@@ -18,6 +18,7 @@ export async function testApp(opts: {
   bodyLimit?: number;
   policyReady?: boolean;
   timeouts?: ServerTimeouts;
+  listMaxBytes?: number;
 }) {
   const queue = createRemediationQueue({ connection: opts.redis, prefix: opts.prefix });
   const metrics = createMetrics({ defaultMetrics: false, queueCounts: () => queue.counts() });
@@ -32,6 +33,7 @@ export async function testApp(opts: {
     webhookToken: TOKEN,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+    ...(opts.listMaxBytes ? { listMaxBytes: opts.listMaxBytes } : {}),
     checks: {
       redis: async () => (await opts.redis.ping()) === 'PONG',
       policy: () => opts.policyReady ?? true,
