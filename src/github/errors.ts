@@ -11,6 +11,18 @@ interface HttpFailure {
   response?: { data?: unknown; headers?: Record<string, string | number | undefined> };
 }
 
+/**
+ * Octokit reports a request that got no HTTP answer (refused, reset, timed out)
+ * as status 500 without a response; tell those apart from a real 500.
+ */
+export function transportFailure(err: unknown): 'timeout' | 'network' | undefined {
+  const e = err as { status?: unknown; response?: unknown; name?: unknown; cause?: unknown } | null;
+  if (e === null || typeof e !== 'object' || e.response !== undefined) return undefined;
+  const names = [e.name, (e.cause as { name?: unknown } | undefined)?.name];
+  if (names.includes('TimeoutError') || names.includes('AbortError')) return 'timeout';
+  return e.status === 500 || e.status === undefined ? 'network' : undefined;
+}
+
 export function httpStatus(err: unknown): number | undefined {
   const status = (err as { status?: unknown } | null)?.status;
   return typeof status === 'number' ? status : undefined;
@@ -109,13 +121,24 @@ export function toRewindError(err: unknown, operation: string, opts: MapOptions 
   const gql = graphqlErrors(err);
   if (gql !== undefined) {
     const message = gql.map((e) => e.message ?? e.type ?? 'error').join('; ');
+    // an error without a type is GitHub failing to run the query (a timeout: {"message": "timedout"}),
+    // not a fault of the query: retry it
     const code: ErrorCode = gql.some((e) => e.type === 'NOT_FOUND')
       ? 'github_not_found'
-      : gql.some((e) => e.type === 'RATE_LIMITED')
+      : gql.some((e) => e.type === 'RATE_LIMITED' || e.type === undefined)
         ? 'github_unavailable'
         : 'github_invalid';
     return new RewindError(code, `GitHub ${operation} failed (POST /graphql): ${message}`, {
       retryable: code === 'github_unavailable',
+      cause: err,
+    });
+  }
+  const transport = transportFailure(err);
+  if (transport !== undefined) {
+    const what =
+      transport === 'timeout' ? 'timed out (no answer from GitHub)' : `network error: ${errorMessage(err)}`;
+    return new RewindError('github_unavailable', `GitHub ${operation} failed${callOf(err)}: ${what}`, {
+      retryable: true,
       cause: err,
     });
   }

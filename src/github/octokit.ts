@@ -7,6 +7,7 @@ import { createAppAuth } from '@octokit/auth-app';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import { transportFailure } from './errors.ts';
 import { redactUrl, silentLogger, type LogSink } from '../observability/logger.ts';
 
 export type GitHubClient = Octokit;
@@ -69,7 +70,7 @@ function requestMetrics(
     const status = (error as { status?: unknown }).status;
     metrics.githubRequests.inc({
       method: opts.method,
-      status: typeof status === 'number' ? String(status) : 'network',
+      status: transportFailure(error) ?? (typeof status === 'number' ? String(status) : 'network'),
     });
     throw error;
   });
