@@ -66,7 +66,13 @@ export function remediationRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
           summary: 'One audit record',
           security: [{ bearer: [] }],
           params: Type.Object({ id: Type.String({ pattern: '^rem_[a-z0-9]{1,40}$' }) }),
-          response: { 200: RemediationSchema, 401: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema },
+          response: {
+            200: RemediationSchema,
+            400: ErrorSchema,
+            401: ErrorSchema,
+            404: ErrorSchema,
+            503: ErrorSchema,
+          },
         },
       },
       async (req, reply) => {
