@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { bearerMatches } from './auth.ts';
 import type { AppDeps } from './deps.ts';
 import { remediationRoutes } from './remediations.ts';
-import { validatorCompiler } from './validation.ts';
+import { buildValidator } from './validation.ts';
 import { DEFAULT_TIMEOUTS, serverTimeouts } from './timeouts.ts';
 import { webhookRoutes } from './webhook.ts';
 
@@ -31,8 +31,8 @@ export async function buildApp(deps: AppDeps) {
     // null-prototype objects, so nothing downstream can be polluted through them.
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
+    schemaController: { compilersFactory: { buildValidator } },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler());
   // Fastify parses text/plain by default; the SPEC answers 415 to any body that is not JSON
   app.removeContentTypeParser('text/plain');
 
