@@ -31,7 +31,8 @@ export const MAX_TRUNCATED_ALERTS = 10_000_000;
 export const WebhookSchema = Type.Object({
   version: Type.Optional(Type.String({ maxLength: 8 })),
   status: Type.Optional(Type.Union([Type.Literal('firing'), Type.Literal('resolved')])),
-  receiver: Type.Optional(Type.String({ maxLength: 1024 })),
+  // not read by rewind: no limit of its own (a 400 would drop the whole notification)
+  receiver: Type.Optional(Type.String()),
   alerts: Type.Array(AlertSchema, { maxItems: 10000 }),
   /** alerts Alertmanager left out (receiver `max_alerts`): rewind never sees them */
   // a count of alerts that existed: anything larger is not an Alertmanager payload (1e300 once

@@ -45,7 +45,7 @@ describe('rewind serve as a process', () => {
     });
     child.stdout?.on('data', (d) => (output += String(d)));
     child.stderr?.on('data', (d) => (output += String(d)));
-    const until = Date.now() + 20_000;
+    const until = Date.now() + 60_000;
     while (!base) {
       base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] ?? '';
       if (Date.now() > until) throw new Error(`rewind did not start:\n${output}`);
