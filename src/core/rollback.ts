@@ -74,9 +74,25 @@ export function parseTrailers(message: string): Record<string, string[]> {
   return result;
 }
 
+/**
+ * rewind's trailers wherever they form a trailer block: the last paragraph, or an earlier one (a
+ * squash message whose body is the PR description gets GitHub's Co-authored-by block after it).
+ */
+function rewindTrailerValues(message: string, key: string): string[] {
+  const paragraphs = message
+    .replace(/\r\n/g, '\n')
+    .trim()
+    .split(/\n[ \t]*\n/);
+  return paragraphs.slice(1).flatMap((_, i) => {
+    // each paragraph after the subject, read as if it were the last one
+    const upTo = paragraphs.slice(0, i + 2).join('\n\n');
+    return parseTrailers(upTo)[key] ?? [];
+  });
+}
+
 /** Formatted through parseVersion so "v1@sha256:…" and spacing variants compare equal. */
 function rolledBackFrom(message: string): string[] {
-  return (parseTrailers(message)[ROLLED_BACK_FROM_TRAILER] ?? [])
+  return rewindTrailerValues(message, ROLLED_BACK_FROM_TRAILER)
     .filter((v) => v !== '')
     .map((v) => formatVersion(parseVersion(v)));
 }

@@ -4,6 +4,9 @@ import type { IndexPosition } from '../audit/store.ts';
 import { ErrorSchema, ListQuerySchema, ListResponseSchema, RemediationSchema } from './schemas.ts';
 import type { AppDeps } from './deps.ts';
 import { fromStore } from './errors.ts';
+import { retryRemediation } from '../queue/retry.ts';
+
+const IdParams = Type.Object({ id: Type.String({ pattern: '^rem_[a-z0-9]{1,40}$' }) });
 
 /** Bound on a list response: a record can be large (many alerts), `limit` alone does not bound bytes. */
 export const DEFAULT_LIST_MAX_BYTES = 4 * 1024 * 1024;
@@ -22,7 +25,8 @@ export function remediationRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
       '/v1/remediations',
       {
         schema: {
-          summary: 'Audit records, newest first, a page at a time (follow nextCursor)',
+          summary:
+            'Audit records, newest first, a page at a time (follow nextCursor); state=failed: the dead letter, newest failure first',
           security: [{ bearer: [] }],
           querystring: ListQuerySchema,
           response: {
@@ -39,6 +43,7 @@ export function remediationRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
         const rows = await fromStore('list remediations', () =>
           deps.store.listPage({
             ...(req.query.target ? { target: req.query.target } : {}),
+            ...(req.query.state ? { state: req.query.state } : {}),
             limit: limit + 1,
             ...(req.query.cursor ? { after: parseCursor(req.query.cursor) } : {}),
           }),
@@ -65,7 +70,7 @@ export function remediationRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
         schema: {
           summary: 'One audit record',
           security: [{ bearer: [] }],
-          params: Type.Object({ id: Type.String({ pattern: '^rem_[a-z0-9]{1,40}$' }) }),
+          params: IdParams,
           response: {
             200: RemediationSchema,
             400: ErrorSchema,
@@ -80,6 +85,37 @@ export function remediationRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
         if (!rec)
           return reply.code(404).send({ error: 'not_found', message: `no remediation ${req.params.id}` });
         return rec;
+      },
+    );
+    app.post(
+      '/v1/remediations/:id/retry',
+      {
+        schema: {
+          summary: 'Run a failed remediation again from its last checkpoint',
+          security: [{ bearer: [] }],
+          params: IdParams,
+          response: {
+            202: Type.Object({ id: Type.String(), state: Type.Literal('queued') }),
+            400: ErrorSchema,
+            401: ErrorSchema,
+            404: ErrorSchema,
+            409: ErrorSchema,
+            503: ErrorSchema,
+          },
+        },
+      },
+      async (req, reply) => {
+        const id = req.params.id;
+        const res = await fromStore(`retry remediation ${id}`, () =>
+          retryRemediation(
+            { store: deps.store, enqueue: (d) => deps.queue.enqueue(d), clock: deps.clock },
+            id,
+          ),
+        );
+        if (res.kind === 'not_found')
+          return reply.code(404).send({ error: 'not_found', message: `no remediation ${id}` });
+        if (res.kind === 'conflict') return reply.code(409).send({ error: 'conflict', message: res.message });
+        return reply.code(202).send({ id, state: 'queued' as const });
       },
     );
   };

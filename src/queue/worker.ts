@@ -1,6 +1,6 @@
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { errorMessage, isRetryable, retryAfterMs } from '../core/errors.ts';
+import { errorMessage, isRetryable, PollLater, retryAfterMs } from '../core/errors.ts';
 import { ATTEMPTS, backoffDelay, bullPrefix, QUEUE_NAME, type JobData } from './queue.ts';
 
 export interface Attempt {
@@ -23,6 +23,9 @@ export interface WorkerOptions {
   onError?: (err: Error) => void;
   /** the next attempt was postponed beyond the backoff, to honour a rate limit */
   onRateLimitDelay?: (delayMs: number) => void;
+  /** BullMQ's job lock and stalled-job check (defaults 30 s); tests shorten them to recover a killed worker's job quickly */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
   /** the job failed for good (no retry follows); called after BullMQ recorded it */
   onFinalFailure?: (data: JobData, err: Error) => Promise<void>;
 }
@@ -33,12 +36,17 @@ const MAX_RATE_LIMIT_WAIT_MS = 65 * 60_000;
 export function createQueueWorker(opts: WorkerOptions): Worker<JobData> {
   const worker = new Worker<JobData>(
     QUEUE_NAME,
-    async (job: Job<JobData>) => {
+    async (job: Job<JobData>, token?: string) => {
       const attempt = job.attemptsMade + 1;
       const maxAttempts = job.opts.attempts ?? ATTEMPTS;
       try {
         await opts.process(job.data, { number: attempt, last: attempt >= maxAttempts, jobId: job.id ?? '' });
       } catch (err) {
+        if (err instanceof PollLater) {
+          // BullMQ's documented way for a job to run again later under the same id
+          await job.moveToDelayed(Date.now() + err.delayMs, token);
+          throw new DelayedError();
+        }
         // Only the worker decides between retry and give-up (STYLE habit 4).
         if (!isRetryable(err)) throw new UnrecoverableError(errorMessage(err));
         throw err;
@@ -48,6 +56,8 @@ export function createQueueWorker(opts: WorkerOptions): Worker<JobData> {
       connection: opts.connection,
       prefix: bullPrefix(opts.prefix),
       concurrency: opts.concurrency,
+      ...(opts.lockDurationMs !== undefined ? { lockDuration: opts.lockDurationMs } : {}),
+      ...(opts.stalledIntervalMs !== undefined ? { stalledInterval: opts.stalledIntervalMs } : {}),
       settings: {
         // A rate limit says when a retry can succeed: an attempt inside GitHub's window fails
         // again and burns one of the five, so the next one waits at least that long.

@@ -111,3 +111,88 @@ describe('GET /v1/remediations: cursor paging with a bounded response', () => {
     assert.ok(schema.properties.nextCursor, 'nextCursor in the 200 schema');
   });
 });
+
+describe('GET /v1/remediations: state (the dead letter) with target and cursor', () => {
+  const base = Date.UTC(2026, 10, 28);
+  const dl: string[] = []; // target dl, created 1..6 s after base
+  let dm = '';
+
+  async function create(target: string, fingerprint: string, ms: number): Promise<string> {
+    const adm = await t.store.admitFiring({
+      target,
+      alert: alert(fingerprint),
+      targetsFiring: 1,
+      now: new Date(base + ms),
+      dryRun: false,
+    });
+    // a queued remediation takes the target's next incidents: free the target so each alert gets its own
+    await t.store.releaseActive(target, adm.remediationId);
+    return adm.remediationId;
+  }
+  const fail = async (id: string, ms: number) => {
+    const res = await t.store.transition(id, 'gave_up', { error: 'boom' }, new Date(base + ms));
+    assert.ok(res.applied, `${id} failed`);
+  };
+
+  before(async () => {
+    for (let i = 1; i <= 6; i++) dl.push(await create('dl', `dl${i}`, i * 1000));
+    dm = await create('dm', 'dm1', 7000);
+    // failed in another order than created: dl5 first, then dl1, dl3, and dm last
+    await fail(dl[4]!, 60_000);
+    await fail(dl[0]!, 61_000);
+    await fail(dl[2]!, 62_000);
+    await fail(dm, 63_000);
+  });
+
+  async function walk(query: string, max = 10) {
+    const pages: string[][] = [];
+    let cursor: string | null | undefined;
+    do {
+      const p = await page(`${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      pages.push(p.remediations.map((r) => r.id));
+      cursor = p.nextCursor;
+    } while (cursor && pages.length < max);
+    assert.equal(cursor ?? null, null, 'the last page has no nextCursor');
+    return pages;
+  }
+
+  test('state=failed pages the dead letter newest failure first, every failed record once, nothing else', async () => {
+    assert.deepEqual(await walk('state=failed&limit=2'), [
+      [dm, dl[2]],
+      [dl[0], dl[4]],
+    ]);
+  });
+
+  test('state=failed&target= pages only that target’s failed records', async () => {
+    assert.deepEqual(await walk('state=failed&target=dl&limit=1'), [[dl[2]], [dl[0]], [dl[4]]]);
+    assert.deepEqual(await walk('state=failed&target=dm&limit=5'), [[dm]]);
+  });
+
+  test('another state with a target filters the target’s index and keeps paging past the records it skips', async () => {
+    assert.deepEqual(await walk('state=queued&target=dl&limit=2'), [[dl[5], dl[3]], [dl[1]]]);
+    assert.deepEqual(await walk('state=merged&target=dl&limit=2'), [[]]);
+  });
+
+  test('a record retried out of the dead letter leaves the failed pages', async () => {
+    const res = await t.store.transition(dl[0]!, 'retry', {}, new Date(base + 70_000));
+    assert.ok(res.applied);
+    try {
+      assert.deepEqual(await walk('state=failed&target=dl&limit=1'), [[dl[2]], [dl[4]]]);
+    } finally {
+      await fail(dl[0]!, 61_000);
+    }
+  });
+
+  test('the OpenAPI description documents state next to cursor', async () => {
+    const doc = (await t.app.inject('/docs/json')).json();
+    const params = doc.paths['/v1/remediations'].get.parameters as Array<{
+      name: string;
+      in: string;
+      schema: { anyOf?: Array<{ const?: string; enum?: string[] }>; enum?: string[] };
+    }>;
+    const state = params.find((p) => p.name === 'state' && p.in === 'query');
+    assert.ok(state, 'state is a query parameter');
+    assert.match(JSON.stringify(state), /"failed"/);
+    assert.ok(params.some((p) => p.name === 'cursor'));
+  });
+});

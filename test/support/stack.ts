@@ -42,6 +42,10 @@ export async function startStack(opts: {
   env?: Env;
   role?: Role;
   policyData?: string;
+  /** how often a PR in auto_merge is looked at */
+  watchIntervalMs?: number;
+  /** between two reads of an Argo CD Application (default 50 ms) */
+  verifyPollMs?: number;
 }) {
   const prefix = uniquePrefix('stack');
   const env: Env = {
@@ -65,6 +69,8 @@ export async function startStack(opts: {
     octokit: { spaceWrites: false, retries: 0, retryAfterBaseMs: 1 },
     backoffBaseMs: 20,
     httpLogger: false,
+    ...(opts.watchIntervalMs !== undefined ? { watchIntervalMs: opts.watchIntervalMs } : {}),
+    verifyPollMs: opts.verifyPollMs ?? 50,
   });
   const admin = testRedis();
   return {

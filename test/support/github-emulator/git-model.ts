@@ -45,6 +45,12 @@ export interface PullState {
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;
+  /** GraphQL enablePullRequestAutoMerge: GitHub merges (squash) once the required checks pass */
+  autoMerge?: {
+    commitHeadline: string | undefined;
+    commitBody: string | undefined;
+    enabledAt: string;
+  } | null;
 }
 
 export function sha1(text: string | Buffer): string {
@@ -87,6 +93,12 @@ export class RepoModel {
   readonly pulls: PullState[] = [];
   /** null = everyone may be requested as a reviewer */
   collaborators: Set<string> | null = null;
+  /** branch protection: branch → status check contexts that must succeed before a merge */
+  readonly requiredChecks = new Map<string, string[]>();
+  /** commit sha → context → state of its status checks */
+  readonly checks = new Map<string, Map<string, 'pending' | 'success' | 'failure'>>();
+  /** the repository setting "Allow auto-merge" (off by default on GitHub) */
+  allowAutoMerge = false;
   private seq = 0;
 
   constructor(
