@@ -200,7 +200,7 @@ scrape_configs:
       const settled = (id: string) =>
         until(`remediation ${id} to finish`, async () => {
           const rec = await stack.runtime.store.get(id).catch(() => undefined);
-          return rec && !['queued', 'processing'].includes(rec.state) ? rec.state : undefined;
+          return rec && !['queued', 'deciding'].includes(rec.state) ? rec.state : undefined;
         });
       const startsAt = new Date(Date.now() - 60_000);
       // GitHub's primary rate limit answers one of cart's requests (403, remaining 0): retried, then fine
