@@ -19,6 +19,8 @@ const ALL: RemediationState[] = [
   'merged',
   'closed',
   'failed',
+  'verified',
+  'unverified',
 ];
 
 describe('the lifecycle table', () => {
@@ -41,12 +43,19 @@ describe('the lifecycle table', () => {
   });
 
   test('outcomes that are final never move again, except a failed one an operator retries', () => {
-    for (const s of ['noop', 'denied', 'planned', 'merged', 'closed'] as const)
+    for (const s of ['noop', 'denied', 'planned', 'closed', 'verified', 'unverified'] as const)
       assert.deepEqual(
         TRANSITIONS.filter((t) => t.from.includes(s)).map((t) => t.event),
         [],
         s,
       );
+    // a merged rollback only moves on to the GitOps engine's verdict
+    assert.deepEqual(
+      TRANSITIONS.filter((t) => t.from.includes('merged'))
+        .map((t) => t.event)
+        .sort(),
+      ['unverified', 'verified'],
+    );
     assert.equal(next('failed', 'retry')?.to, 'queued');
     assert.equal(next('merged', 'merged'), null, 'merged twice is refused (compare-and-set)');
   });
