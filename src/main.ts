@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace';
 import { loadConfig, checkConfigFiles, type Config, type Env } from './config/config.ts';
 import { RewindError, errorMessage } from './core/errors.ts';
 import { runPlan } from './cli/plan.ts';
+import { redactUrl } from './observability/logger.ts';
 import { runRetry } from './cli/retry.ts';
 import { runRelease } from './cli/release.ts';
 import { startRole, type Role } from './server.ts';
@@ -54,7 +55,8 @@ async function serve(role: Role, config: Config, env: Env): Promise<void> {
       role,
       targets: config.targets.length,
       dryRun: config.dryRun,
-      github: config.github.apiUrl,
+      github: redactUrl(config.github.apiUrl),
+      redis: redactUrl(config.redis.url),
       auth: config.github.auth.kind,
     },
     'rewind started',

@@ -77,6 +77,11 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
     webhookToken: config.server.webhookToken ?? '',
     routes: withApi ? 'all' : 'ops',
     bodyLimit: config.server.bodyLimit,
+    timeouts: {
+      connectionTimeout: config.server.connectionTimeout,
+      requestTimeout: config.server.requestTimeout,
+      keepAliveTimeout: config.server.keepAliveTimeout,
+    },
     checks: {
       redis: async () => (await rt.redis.ping()) === 'PONG',
       policy: () => rt.policy.isReady(),
@@ -142,6 +147,10 @@ function startWorker(rt: Runtime, verifier: Verifier, overrides: StartOverrides)
     ...(lockDurationMs !== undefined ? { lockDurationMs } : {}),
     ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}),
     onError: (err) => log.warn({ err: err.message }, 'worker error'),
+    onRateLimitDelay: (delayMs) => {
+      rt.metrics.queueRateLimitDelays.inc();
+      log.warn({ delayMs }, 'next attempt postponed until GitHub lifts its rate limit');
+    },
   });
   return {
     worker,

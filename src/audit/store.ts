@@ -72,6 +72,12 @@ export interface ResolvedAdmission {
   resolvedAt: string;
 }
 
+/** Where a record sits in a remediation index (the sorted set's score and member). */
+export interface IndexPosition {
+  score: number;
+  id: string;
+}
+
 export interface RollbackHistory {
   rollbacksLastHour: number;
   rollbacksLastDay: number;
@@ -221,6 +227,57 @@ export function createAuditStore(opts: AuditStoreOptions) {
       .slice(0, p.limit);
   }
 
+  /**
+   * Records newest first, strictly after `after` (the index's order: creation
+   * time, then id, both descending), with their index position for the next
+   * page. Reads at most `limit` live records. `state: 'failed'` pages the
+   * dead-letter index (newest failure first); other states and a target with
+   * it filter the records read, so the page fills from further down the index.
+   */
+  async function listPage(p: {
+    target?: string;
+    state?: RemediationState;
+    limit: number;
+    after?: IndexPosition;
+  }): Promise<Array<{ record: RemediationRecord; at: IndexPosition }>> {
+    const index =
+      p.state === 'failed'
+        ? `${prefix}:rems:failed`
+        : p.target
+          ? `${prefix}:rems:t:${p.target}`
+          : `${prefix}:rems`;
+    const keep = (r: RemediationRecord) =>
+      (p.state ? r.state === p.state : true) && (p.target ? r.target === p.target : true);
+    const out: Array<{ record: RemediationRecord; at: IndexPosition }> = [];
+    const batch = Math.min(p.limit * 2 + 10, 1000);
+    for (let offset = 0; out.length < p.limit; offset += batch) {
+      const flat = await redis.zrevrangebyscore(
+        index,
+        p.after ? String(p.after.score) : '+inf',
+        '-inf',
+        'WITHSCORES',
+        'LIMIT',
+        offset,
+        batch,
+      );
+      const positions: IndexPosition[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2)
+        positions.push({ id: flat[i]!, score: Number(flat[i + 1]) });
+      const wanted = positions.filter(
+        (x) => !p.after || x.score < p.after.score || (x.score === p.after.score && x.id < p.after.id),
+      );
+      const found = await getMany(wanted.map((x) => x.id));
+      const expired = wanted.filter((_, i) => found[i] === null).map((x) => x.id);
+      if (expired.length) await redis.zrem(index, ...expired);
+      wanted.forEach((at, i) => {
+        const record = found[i];
+        if (record && keep(record) && out.length < p.limit) out.push({ record, at });
+      });
+      if (positions.length < batch) break;
+    }
+    return out;
+  }
+
   function patchFields(patch: RecordPatch, now: Date): Record<string, string> {
     const fields: Record<string, string> = { updatedAt: now.toISOString() };
     if (patch.state) fields.state = patch.state;
@@ -355,6 +412,7 @@ export function createAuditStore(opts: AuditStoreOptions) {
     admitResolved,
     get,
     list,
+    listPage,
     update,
     transition,
     claimNotification,

@@ -2,9 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import Value from 'typebox/value';
 import { parse } from 'yaml';
 import { RewindError } from '../core/errors.ts';
+import { compileRegex } from '../core/targets.ts';
 import type { Target } from '../core/types.ts';
 import { clusterPrefix, parseRedisUrl } from './redis-url.ts';
 import { ConfigFileSchema, type ConfigFile } from './schema.ts';
+import { DEFAULT_TIMEOUTS, type ServerTimeouts } from '../http/timeouts.ts';
 
 export type GitHubAuth =
   | { kind: 'token'; token: string }
@@ -17,7 +19,12 @@ export interface Config {
   github: { apiUrl: string; author: { name: string; email: string }; auth: GitHubAuth };
   redis: { url: string; prefix: string };
   policy: { wasm: string; data: string };
-  server: { host: string; port: number; bodyLimit: number; webhookToken: string | null };
+  server: {
+    host: string;
+    port: number;
+    bodyLimit: number;
+    webhookToken: string | null;
+  } & ServerTimeouts;
   worker: { concurrency: number };
   slackWebhookUrl: string | null;
   /** bot mode (SLACK_BOT_TOKEN + slack.channel): one message per remediation, updated in place */
@@ -60,8 +67,40 @@ function findSecretKey(value: unknown, path: string[] = []): string | null {
   return null;
 }
 
+/** The path to the first value that contains itself (a recursive YAML alias), or null. */
+function recursivePath(value: unknown, path: string[] = [], ancestors = new Set<object>()): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  if (ancestors.has(value)) return path.join('.') || '(root)';
+  ancestors.add(value);
+  for (const [k, v] of Object.entries(value)) {
+    const found = recursivePath(v, [...path, k], ancestors);
+    if (found) return found;
+  }
+  ancestors.delete(value);
+  return null;
+}
+
+/** userinfo or a secret-looking query parameter in a URL; the caller never repeats the URL */
+function urlCarriesCredentials(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    if (url.username !== '' || url.password !== '') return true;
+    return [...url.searchParams.keys()].some((k) => /token|password|secret|key/i.test(k));
+  } catch {
+    return false;
+  }
+}
+
 /** Validate a parsed config document. Throws config_invalid naming the file, the field and the problem. */
 export function validateConfigFile(doc: unknown, file: string): ConfigFile {
+  // before any walk below: a recursive alias makes an object that contains itself
+  const loop = recursivePath(doc);
+  if (loop)
+    fail(
+      file,
+      fieldName(`/${loop.replace(/\./g, '/')}`),
+      'a recursive YAML alias (the value contains itself)',
+    );
   const secret = findSecretKey(doc);
   if (secret) fail(file, secret, 'secrets are not read from the config file; set them in the environment');
   if (!Value.Check(ConfigFileSchema, doc)) {
@@ -74,6 +113,14 @@ export function validateConfigFile(doc: unknown, file: string): ConfigFile {
     if (missing?.length) fail(file, fieldName(first.instancePath, missing[0]), 'is required');
     fail(file, fieldName(first.instancePath), first.message);
   }
+  if (doc.github?.apiUrl !== undefined && urlCarriesCredentials(doc.github.apiUrl))
+    fail(file, 'github.apiUrl', 'must not carry credentials; set GITHUB_TOKEN or the GITHUB_APP_* variables');
+  if (doc.redis?.url !== undefined && urlCarriesCredentials(doc.redis.url))
+    fail(
+      file,
+      'redis.url',
+      'must not carry credentials; put a URL with the password in REDIS_URL (environment)',
+    );
   const names = new Set<string>();
   doc.targets.forEach((t, i) => {
     if (names.has(t.name)) fail(file, `targets[${i}].name`, `duplicate target name "${t.name}"`);
@@ -81,7 +128,7 @@ export function validateConfigFile(doc: unknown, file: string): ConfigFile {
     for (const [label, want] of Object.entries(t.match)) {
       if (!want.startsWith('~')) continue;
       try {
-        new RegExp(`^(?:${want.slice(1)})$`);
+        compileRegex(want.slice(1));
       } catch (err) {
         fail(file, `targets[${i}].match.${label}`, `invalid regex: ${(err as Error).message}`);
       }
@@ -160,6 +207,11 @@ export function buildConfig(text: string, file: string, env: Env): Config {
   const redisUrl = env.REDIS_URL || c.redis?.url || 'redis://127.0.0.1:6379';
   const redisTarget = parseRedisUrl(redisUrl);
   const apiUrl = (env.GITHUB_API_URL || c.github?.apiUrl || 'https://api.github.com').replace(/\/+$/, '');
+  if (env.GITHUB_API_URL && urlCarriesCredentials(env.GITHUB_API_URL))
+    throw new RewindError(
+      'config_invalid',
+      'environment: GITHUB_API_URL: must not carry credentials; set GITHUB_TOKEN or the GITHUB_APP_* variables',
+    );
   const config: Config = {
     file,
     github: {
@@ -176,6 +228,9 @@ export function buildConfig(text: string, file: string, env: Env): Config {
       host: env.HOST || '0.0.0.0',
       port: envInt(env, 'PORT', 8080),
       bodyLimit: c.server?.bodyLimit ?? 1024 * 1024,
+      connectionTimeout: c.server?.connectionTimeout ?? DEFAULT_TIMEOUTS.connectionTimeout,
+      requestTimeout: c.server?.requestTimeout ?? DEFAULT_TIMEOUTS.requestTimeout,
+      keepAliveTimeout: c.server?.keepAliveTimeout ?? DEFAULT_TIMEOUTS.keepAliveTimeout,
       webhookToken: readSecret(env, 'REWIND_WEBHOOK_TOKEN'),
     },
     worker: { concurrency: c.worker?.concurrency ?? 2 },

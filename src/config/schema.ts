@@ -97,7 +97,13 @@ export const ConfigFileSchema = Type.Object(
     ),
     server: Type.Optional(
       Type.Object(
-        { bodyLimit: Type.Optional(Type.Integer({ minimum: 1024 })) },
+        {
+          bodyLimit: Type.Optional(Type.Integer({ minimum: 1024 })),
+          // milliseconds; 0 (unbounded) is refused: a client that never finishes must not hold a socket
+          connectionTimeout: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
+          requestTimeout: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
+          keepAliveTimeout: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
+        },
         { additionalProperties: false },
       ),
     ),

@@ -31,13 +31,25 @@ export type ErrorCode =
 export class RewindError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
+  /** the other side asked us to wait this long before trying again (a rate limit's retry-after) */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { retryable?: boolean; cause?: unknown; retryAfterMs?: number } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RewindError';
     this.code = code;
     this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
   }
+}
+
+/** How long the failed call asked us to wait before a retry (0: no such request). */
+export function retryAfterMs(err: unknown): number {
+  return err instanceof RewindError && err.retryable ? (err.retryAfterMs ?? 0) : 0;
 }
 
 export function isRetryable(err: unknown): boolean {

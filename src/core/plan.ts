@@ -1,5 +1,5 @@
 import { imageReference, formatVersion, versionForRef } from './version.ts';
-import { escapeMarkdown, oneLine, refComponent } from './text.ts';
+import { escapeCommitText, escapeMarkdown, oneLine, refComponent } from './text.ts';
 import { renderPrBody } from './pr-body.ts';
 import type { Alert, CurrentRelease, ImageVersion, RollbackCandidate, Target } from './types.ts';
 import type { Decision } from '../policy/types.ts';
@@ -56,7 +56,7 @@ export interface PlanInput {
 }
 
 function policyLine(decision: Decision): string {
-  return `${decision.mode} (${decision.reasons.map((r) => oneLine(r, 200)).join('; ') || 'no reason given'})`;
+  return `${decision.mode} (${decision.reasons.map((r) => escapeCommitText(r, 200)).join('; ') || 'no reason given'})`;
 }
 
 export function buildPlan(p: PlanInput): RollbackPlan {
@@ -68,7 +68,7 @@ export function buildPlan(p: PlanInput): RollbackPlan {
   const title = `fix(${oneLine(target.environment, 30)}): roll back ${target.name} to ${to}`;
   const more = p.alertCount > 1 ? ` (+${p.alertCount - 1} more alert${p.alertCount > 2 ? 's' : ''})` : '';
   const body = [
-    `- Alert: ${alertName} (${severity}) firing since ${oneLine(lead.startsAt, 40)}${more}`,
+    `- Alert: ${escapeCommitText(alertName)} (${escapeCommitText(severity)}) firing since ${escapeCommitText(lead.startsAt, 40)}${more}`,
     `- From: ${imageReference(target.image, current.version)}`,
     `- To: ${imageReference(target.image, candidate.to)} (deployed in ${candidate.toCommit.slice(0, 7)})`,
     `- Policy: ${policyLine(decision)}`,

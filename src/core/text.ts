@@ -5,20 +5,54 @@
  */
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+// bidi embeddings, overrides, isolates and marks: they make text read differently than it is (U+202E)
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const ZWSP = '\u200b';
+
+const TRUNCATED = '… [truncated]';
+
+/** `s` cut to at most `max` characters, ending in "… [truncated]" when cut (never splits a surrogate pair). */
+export function truncateText(s: string, max: number): string {
+  if (s.length <= max) return s;
+  let end = Math.max(0, max - TRUNCATED.length);
+  const last = s.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${s.slice(0, end)}${TRUNCATED}`;
+}
 
 /** One line, printable, bounded: safe to place inside a commit message or title. */
 export function oneLine(s: string, max = 120): string {
-  const flat = s.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
+  const flat = s.replace(BIDI, '').replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-/** GitHub-flavoured Markdown: backslash-escape syntax, break @mentions and #refs, no raw HTML. */
+/**
+ * GitHub-flavoured Markdown: backslash-escape syntax, break @mentions, #refs
+ * and autolinks (scheme:// and bare www.), no raw HTML, no entities (`&commat;`
+ * would turn back into an @).
+ */
 export function escapeMarkdown(s: string, max = 500): string {
   return oneLine(s, max)
+    .replace(/&/g, '&amp;')
     .replace(/[\\`*_[\]()#!|~>]/g, (c) => `\\${c}`)
     .replace(/</g, '&lt;')
-    .replace(/@/g, '@\u200b')
-    .replace(/:\/\//g, ':\u200b//');
+    .replace(/@/g, `@${ZWSP}`)
+    .replace(/:\/\//g, `:${ZWSP}//`)
+    .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}${ZWSP}.`);
+}
+
+/**
+ * Plain text for a commit message (it stays on the base branch after a squash
+ * merge). GitHub renders commit messages as text but autolinks @user,
+ * @org/team, #1, org/repo#1, GH-1 and URLs, and a closing keyword ("fixes #1")
+ * closes the issue: a zero-width space breaks each, the words stay readable.
+ */
+export function escapeCommitText(s: string, max = 120): string {
+  return oneLine(s, max)
+    .replace(/[@#<]/g, (c) => `${c}${ZWSP}`)
+    .replace(/\bGH-/gi, (g) => `${g.slice(0, 2)}${ZWSP}-`)
+    .replace(/:\/\//g, `:${ZWSP}//`)
+    .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}${ZWSP}.`);
 }
 
 /** Slack mrkdwn: &, <, > are the control characters (links, <!channel>); formatting marks are neutralised. */

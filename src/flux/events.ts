@@ -27,12 +27,16 @@ export interface FluxReading {
   reason: string;
 }
 
+/** The body parser keeps `__proto__`/`constructor` keys as own properties: read metadata own keys only. */
+const meta = (e: FluxEvent, key: string): string | undefined =>
+  e.metadata && Object.hasOwn(e.metadata, key) ? e.metadata[key] : undefined;
+
 const SHA = /(?:^|@sha1:|\/|:)([0-9a-f]{40})$/;
 
 export function readFluxEvent(e: FluxEvent): FluxReading | { ignored: string } {
   if (e.involvedObject.kind !== 'Kustomization')
     return { ignored: `not a Kustomization (${e.involvedObject.kind})` };
-  const revision = e.metadata?.revision ?? e.metadata?.['kustomize.toolkit.fluxcd.io/revision'] ?? '';
+  const revision = meta(e, 'revision') ?? meta(e, 'kustomize.toolkit.fluxcd.io/revision') ?? '';
   const sha = SHA.exec(revision)?.[1];
   if (!sha) return { ignored: 'no Git commit in metadata.revision' };
   const kustomization = `${e.involvedObject.namespace ?? 'default'}/${e.involvedObject.name}`;

@@ -11,6 +11,18 @@ interface HttpFailure {
   response?: { data?: unknown; headers?: Record<string, string | number | undefined> };
 }
 
+/**
+ * Octokit reports a request that got no HTTP answer (refused, reset, timed out)
+ * as status 500 without a response; tell those apart from a real 500.
+ */
+export function transportFailure(err: unknown): 'timeout' | 'network' | undefined {
+  const e = err as { status?: unknown; response?: unknown; name?: unknown; cause?: unknown } | null;
+  if (e === null || typeof e !== 'object' || e.response !== undefined) return undefined;
+  const names = [e.name, (e.cause as { name?: unknown } | undefined)?.name];
+  if (names.includes('TimeoutError') || names.includes('AbortError')) return 'timeout';
+  return e.status === 500 || e.status === undefined ? 'network' : undefined;
+}
+
 export function httpStatus(err: unknown): number | undefined {
   const status = (err as { status?: unknown } | null)?.status;
   return typeof status === 'number' ? status : undefined;
@@ -58,6 +70,28 @@ function isRateLimit(err: unknown, message: string): boolean {
   return String(remaining) === '0' || /rate limit/i.test(message);
 }
 
+const SECONDARY = /secondary rate limit/i;
+// GitHub: "If you receive a secondary rate limit without a retry-after header, wait at least one minute"
+const SECONDARY_DEFAULT_WAIT_MS = 60_000;
+
+/**
+ * How long GitHub asked us to wait after a rate-limited answer, from
+ * `retry-after` (seconds) or, for an exhausted quota, `x-ratelimit-reset`
+ * (epoch seconds, plus one second as GitHub advises); undefined when the
+ * failure is not a rate limit.
+ */
+export function rateLimitWaitMs(err: unknown, status: number | undefined, message: string, nowMs: number) {
+  if (status !== 403 && status !== 429) return undefined;
+  const headers = (err as HttpFailure | null)?.response?.headers ?? {};
+  const retryAfter = Number(headers['retry-after']);
+  if (Number.isFinite(retryAfter) && retryAfter > 0) return Math.ceil(retryAfter) * 1000;
+  const reset = Number(headers['x-ratelimit-reset']);
+  if (String(headers['x-ratelimit-remaining']) === '0' && Number.isFinite(reset) && reset > 0)
+    return Math.max(0, (reset + 1) * 1000 - nowMs);
+  if (SECONDARY.test(message) || status === 429) return SECONDARY_DEFAULT_WAIT_MS;
+  return undefined;
+}
+
 function classify(
   status: number | undefined,
   message: string,
@@ -87,9 +121,11 @@ export function toRewindError(err: unknown, operation: string, opts: MapOptions 
   const gql = graphqlErrors(err);
   if (gql !== undefined) {
     const message = gql.map((e) => e.message ?? e.type ?? 'error').join('; ');
+    // an error without a type is GitHub failing to run the query (a timeout: {"message": "timedout"}),
+    // not a fault of the query: retry it
     const code: ErrorCode = gql.some((e) => e.type === 'NOT_FOUND')
       ? 'github_not_found'
-      : gql.some((e) => e.type === 'RATE_LIMITED')
+      : gql.some((e) => e.type === 'RATE_LIMITED' || e.type === undefined)
         ? 'github_unavailable'
         : 'github_invalid';
     return new RewindError(code, `GitHub ${operation} failed (POST /graphql): ${message}`, {
@@ -97,13 +133,30 @@ export function toRewindError(err: unknown, operation: string, opts: MapOptions 
       cause: err,
     });
   }
+  const transport = transportFailure(err);
+  if (transport !== undefined) {
+    const what =
+      transport === 'timeout' ? 'timed out (no answer from GitHub)' : `network error: ${errorMessage(err)}`;
+    return new RewindError('github_unavailable', `GitHub ${operation} failed${callOf(err)}: ${what}`, {
+      retryable: true,
+      cause: err,
+    });
+  }
   const status = httpStatus(err);
   const message = status === undefined ? errorMessage(err) : githubMessage(err);
   const { code, retryable } = classify(status, message, err, opts);
   const what = status === undefined ? message : `${status} ${message}`;
-  return new RewindError(code, `GitHub ${operation} failed${callOf(err)}: ${what}`, {
+  const waitMs =
+    code === 'github_unavailable' ? rateLimitWaitMs(err, status, message, Date.now()) : undefined;
+  // the record keeps this message: it tells an operator why nothing happens for a while
+  const wait =
+    waitMs === undefined
+      ? ''
+      : ` (rate limited: GitHub asks to wait ${Math.ceil(waitMs / 1000)} s; the next attempt waits until then)`;
+  return new RewindError(code, `GitHub ${operation} failed${callOf(err)}: ${what}${wait}`, {
     retryable,
     cause: err,
+    ...(waitMs === undefined ? {} : { retryAfterMs: waitMs }),
   });
 }
 

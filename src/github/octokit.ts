@@ -7,7 +7,8 @@ import { createAppAuth } from '@octokit/auth-app';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
-import { silentLogger, type LogSink } from '../observability/logger.ts';
+import { transportFailure } from './errors.ts';
+import { redactUrl, silentLogger, type LogSink } from '../observability/logger.ts';
 import { SpanKind, withSpan } from '../observability/tracing.ts';
 
 export type GitHubClient = Octokit;
@@ -25,6 +26,8 @@ export interface RequestCounter {
 
 export interface GitHubMetrics {
   githubRequests: RequestCounter;
+  /** rate-limited answers from GitHub, by kind (primary, secondary) */
+  githubRateLimits?: { inc(labels: { kind: string }): void };
 }
 
 /** pino-shaped: an object, then a static message. */
@@ -68,7 +71,7 @@ function requestMetrics(
     const status = (error as { status?: unknown }).status;
     metrics.githubRequests.inc({
       method: opts.method,
-      status: typeof status === 'number' ? String(status) : 'network',
+      status: transportFailure(error) ?? (typeof status === 'number' ? String(status) : 'network'),
     });
     throw error;
   });
@@ -135,8 +138,9 @@ export function createOctokit(opts: CreateOctokitOptions): GitHubClient {
       retryCount: number,
     ): boolean => {
       const willRetry = retryCount < rateLimitRetries && retryAfter <= maxRetryAfter;
+      opts.metrics?.githubRateLimits?.inc({ kind });
       logger.warn(
-        { kind, method: options.method, url: options.url, retryAfter, retryCount, willRetry },
+        { kind, method: options.method, url: redactUrl(options.url), retryAfter, retryCount, willRetry },
         'GitHub rate limit hit',
       );
       return willRetry;

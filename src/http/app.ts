@@ -5,6 +5,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { bearerChecker } from './auth.ts';
 import type { AppDeps } from './deps.ts';
 import { remediationRoutes } from './remediations.ts';
+import { buildValidator } from './validation.ts';
+import { DEFAULT_TIMEOUTS, serverTimeouts } from './timeouts.ts';
 import { webhookRoutes } from './webhook.ts';
 import { registerTracing } from './tracing.ts';
 import { fluxRoutes } from './flux.ts';
@@ -27,9 +29,17 @@ export async function buildApp(deps: AppDeps) {
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: deps.bodyLimit,
+    ...serverTimeouts(deps.timeouts ?? DEFAULT_TIMEOUTS),
     trustProxy: false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // `__proto__` and `constructor` are valid Prometheus label names. JSON.parse only ever makes
+    // them own properties (it never sets a prototype); the webhook copies labels into
+    // null-prototype objects, so nothing downstream can be polluted through them.
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
+    schemaController: { compilersFactory: { buildValidator } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Fastify parses text/plain by default; the SPEC answers 415 to any body that is not JSON
+  app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;

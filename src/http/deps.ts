@@ -4,6 +4,7 @@ import type { TargetIndex } from '../core/targets.ts';
 import type { AuditStore } from '../audit/store.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { JobData } from '../queue/queue.ts';
+import type { ServerTimeouts } from './timeouts.ts';
 import type { ReleaseResult, TargetStatus } from '../remediation/release.ts';
 import type { FluxEvent, FluxEventOutcome } from '../flux/events.ts';
 
@@ -19,6 +20,10 @@ export interface AppDeps {
   /** 'ops' serves only health, readiness, metrics and docs (worker replicas) */
   routes?: 'all' | 'ops';
   bodyLimit: number;
+  /** bound on a GET /v1/remediations response, in bytes of records (default 4 MiB) */
+  listMaxBytes?: number;
+  /** socket and request time limits (default DEFAULT_TIMEOUTS) */
+  timeouts?: ServerTimeouts;
   /** readiness of what the API depends on */
   checks: { redis(): Promise<boolean>; policy(): boolean };
   logger?: FastifyServerOptions['logger'];

@@ -1,23 +1,36 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { ErrorSchema, ListQuerySchema, RemediationSchema } from './schemas.ts';
+import type { IndexPosition } from '../audit/store.ts';
+import { ErrorSchema, ListQuerySchema, ListResponseSchema, RemediationSchema } from './schemas.ts';
 import type { AppDeps } from './deps.ts';
 import { fromStore } from './errors.ts';
 import { retryRemediation } from '../queue/retry.ts';
 
 const IdParams = Type.Object({ id: Type.String({ pattern: '^rem_[a-z0-9]{1,40}$' }) });
 
+/** Bound on a list response: a record can be large (many alerts), `limit` alone does not bound bytes. */
+export const DEFAULT_LIST_MAX_BYTES = 4 * 1024 * 1024;
+
+const cursorOf = (at: IndexPosition) => `${at.score}.${at.id}`;
+
+function parseCursor(cursor: string): IndexPosition {
+  const dot = cursor.indexOf('.');
+  return { score: Number(cursor.slice(0, dot)), id: cursor.slice(dot + 1) };
+}
+
 export function remediationRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
+  const maxBytes = deps.listMaxBytes ?? DEFAULT_LIST_MAX_BYTES;
   return async (app) => {
     app.get(
       '/v1/remediations',
       {
         schema: {
-          summary: 'Audit records, newest first (state=failed: the dead letter)',
+          summary:
+            'Audit records, newest first, a page at a time (follow nextCursor); state=failed: the dead letter, newest failure first',
           security: [{ bearer: [] }],
           querystring: ListQuerySchema,
           response: {
-            200: Type.Object({ remediations: Type.Array(RemediationSchema) }),
+            200: ListResponseSchema,
             400: ErrorSchema,
             401: ErrorSchema,
             503: ErrorSchema,
@@ -25,14 +38,30 @@ export function remediationRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => {
-        const remediations = await fromStore('list remediations', () =>
-          deps.store.list({
+        const limit = req.query.limit ?? 50;
+        // one more than asked: whether a next page exists
+        const rows = await fromStore('list remediations', () =>
+          deps.store.listPage({
             ...(req.query.target ? { target: req.query.target } : {}),
             ...(req.query.state ? { state: req.query.state } : {}),
-            limit: req.query.limit ?? 50,
+            limit: limit + 1,
+            ...(req.query.cursor ? { after: parseCursor(req.query.cursor) } : {}),
           }),
         );
-        return { remediations };
+        const page: typeof rows = [];
+        let bytes = 0;
+        for (const row of rows.slice(0, limit)) {
+          const size = Buffer.byteLength(JSON.stringify(row.record));
+          if (page.length > 0 && bytes + size > maxBytes) break;
+          page.push(row);
+          bytes += size;
+        }
+        const last = page.at(-1);
+        const more = page.length < rows.length;
+        return {
+          remediations: page.map((r) => r.record),
+          nextCursor: more && last ? cursorOf(last.at) : null,
+        };
       },
     );
     app.get(

@@ -24,6 +24,20 @@ export function loggerOptions(level: string): LoggerOptions {
   };
 }
 
+/** A URL fit for a log line: any userinfo (user:password@) replaced; anything that is not a URL as is. */
+export function redactUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return raw;
+  }
+  if (url.username === '' && url.password === '') return raw;
+  url.username = 'redacted';
+  url.password = '';
+  return url.toString().replace(/\/$/, raw.endsWith('/') ? '/' : '');
+}
+
 /** What a module logs to: the part of pino it calls, so any (child) logger fits. */
 export interface LogSink {
   debug(obj: object, msg: string): void;

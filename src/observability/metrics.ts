@@ -76,6 +76,17 @@ export function createMetrics(opts: MetricsOptions = {}) {
       labelNames: ['method', 'status'] as const,
       registers,
     }),
+    githubRateLimits: new Counter({
+      name: 'rewind_github_rate_limited_total',
+      help: 'Answers from GitHub that were a rate limit, by kind (primary, secondary)',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    queueRateLimitDelays: new Counter({
+      name: 'rewind_queue_rate_limit_delays_total',
+      help: 'Job attempts postponed to honour a rate limit (retry-after or the quota reset) instead of the backoff',
+      registers,
+    }),
     remediationDuration: new Histogram({
       name: 'rewind_remediation_duration_seconds',
       help: 'Alert received to pull request opened or merged, by outcome',
@@ -145,4 +156,5 @@ function primeSeries(m: Omit<Metrics, 'registry'>, targets: readonly string[]): 
   // the statuses the rate-limit and credentials alerts watch
   for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
     for (const status of ['401', '403', '429']) m.githubRequests.inc({ method, status }, 0);
+  for (const kind of ['primary', 'secondary']) m.githubRateLimits.inc({ kind }, 0);
 }

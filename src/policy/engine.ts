@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import type { Counter, Histogram } from 'prom-client';
 import { RewindError, errorMessage } from '../core/errors.ts';
@@ -140,18 +140,32 @@ export async function createPolicyEngine(opts: PolicyEngineOptions): Promise<Rel
   let timer: NodeJS.Timeout | undefined;
   if (opts.watch === true) {
     const debounceMs = opts.debounceMs ?? 250;
-    const names = new Set([basename(wasmPath), basename(dataPath)]);
+    // the content last loaded or tried: a reload happens when the bytes change, whatever the event
+    let seen = `${current.wasmSha256}:${current.dataSha256}`;
+    const reloadIfChanged = async (): Promise<void> => {
+      let now: string;
+      try {
+        const [wasm, data] = await Promise.all([readFile(wasmPath), readFile(dataPath, 'utf8')]);
+        now = `${sha256(wasm)}:${sha256(data)}`;
+      } catch {
+        now = 'unreadable'; // mid-swap or removed: reload() reports it, the current policy stays
+      }
+      if (now === seen) return;
+      seen = now;
+      await reload();
+    };
     const schedule = (): void => {
       clearTimeout(timer);
-      timer = setTimeout(() => void reload(), debounceMs);
+      timer = setTimeout(() => void reloadIfChanged(), debounceMs);
       timer.unref();
     };
-    // Watch the directories, not the files: builds and editors replace a file
-    // by rename, after which a watch on the old inode hears nothing.
+    // Watch the directories and compare content, not file names: builds and editors replace a
+    // file by rename (a watch on the old inode hears nothing), and a Kubernetes ConfigMap volume
+    // changes by swapping its `..data` symlink, an event that never names policy.wasm or data.json.
     // persistent: false so watching never keeps the process alive.
     for (const dir of new Set([dirname(wasmPath), dirname(dataPath)])) {
-      const w = watch(dir, { persistent: false }, (_event, filename) => {
-        if (filename === null || names.has(basename(filename.toString()))) schedule();
+      const w = watch(dir, { persistent: false }, () => {
+        schedule();
       });
       w.on('error', (err) => logger.warn({ err, dir }, 'policy file watch failed; reload on change is off'));
       watchers.push(w);

@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { errorMessage, isRetryable, PollLater } from '../core/errors.ts';
+import { errorMessage, isRetryable, PollLater, retryAfterMs } from '../core/errors.ts';
 import { SpanKind, contextFrom, withSpan } from '../observability/tracing.ts';
 import { ATTEMPTS, backoffDelay, bullPrefix, QUEUE_NAME, type JobData } from './queue.ts';
 
@@ -22,12 +22,17 @@ export interface WorkerOptions {
   /** base of the exponential backoff; tests shorten it */
   backoffBaseMs?: number;
   onError?: (err: Error) => void;
+  /** the next attempt was postponed beyond the backoff, to honour a rate limit */
+  onRateLimitDelay?: (delayMs: number) => void;
   /** BullMQ's job lock and stalled-job check (defaults 30 s); tests shorten them to recover a killed worker's job quickly */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   /** the job failed for good (no retry follows); called after BullMQ recorded it */
   onFinalFailure?: (data: JobData, err: Error) => Promise<void>;
 }
+
+/** GitHub's primary quota resets hourly: no rate limit asks for longer than this. */
+const MAX_RATE_LIMIT_WAIT_MS = 65 * 60_000;
 
 export function createQueueWorker(opts: WorkerOptions): Worker<JobData> {
   const worker = new Worker<JobData>(
@@ -69,7 +74,17 @@ export function createQueueWorker(opts: WorkerOptions): Worker<JobData> {
       concurrency: opts.concurrency,
       ...(opts.lockDurationMs !== undefined ? { lockDuration: opts.lockDurationMs } : {}),
       ...(opts.stalledIntervalMs !== undefined ? { stalledInterval: opts.stalledIntervalMs } : {}),
-      settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, opts.backoffBaseMs) },
+      settings: {
+        // A rate limit says when a retry can succeed: an attempt inside GitHub's window fails
+        // again and burns one of the five, so the next one waits at least that long.
+        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => {
+          const backoff = backoffDelay(attemptsMade, opts.backoffBaseMs);
+          const wait = Math.min(retryAfterMs(err), MAX_RATE_LIMIT_WAIT_MS);
+          if (wait <= backoff) return backoff;
+          opts.onRateLimitDelay?.(wait);
+          return wait;
+        },
+      },
     },
   );
   worker.on('error', (err) => opts.onError?.(err));

@@ -167,7 +167,7 @@ describe('config', () => {
     const res = spawnSync(process.execPath, ['bin/rewind.js', 'serve'], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, REWIND_CONFIG: 'config/rewind.yaml', GITHUB_TOKEN: 'ghp_do_not_print' },
-      timeout: 20_000,
+      timeout: 60_000,
     });
     assert.equal(res.status, 78);
     assert.match(res.stderr, /REWIND_WEBHOOK_TOKEN is not set/);
@@ -196,7 +196,7 @@ describe('config', () => {
   });
 });
 
-/** `rewind serve` in dry run with `config` (own Redis prefix); resolves when it exits (null if killed after 20 s). */
+/** `rewind serve` in dry run with `config` (own Redis prefix); resolves when it exits (null if killed after 60 s). */
 async function serveUntilExit(config: string, env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'rewind-cfg-'));
   const file = join(dir, 'rewind.yaml');
@@ -219,7 +219,7 @@ async function serveUntilExit(config: string, env: Record<string, string>) {
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   clearTimeout(timer);
   return { code, stderr };

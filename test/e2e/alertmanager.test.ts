@@ -112,7 +112,8 @@ describe('real Alertmanager → rewind → pull request', { skip: haveAm ? false
       return r && r.state === 'merged' ? r : undefined;
     });
     assert.equal(rec.alerts[0]?.labels.alertname, 'HighErrorRate');
-    assert.equal(rec.alerts[0]?.startsAt, startsAt.toISOString());
+    // Go formats fractional seconds without trailing zeros (.17Z where JS writes .170Z): compare instants
+    assert.equal(Date.parse(rec.alerts[0]?.startsAt ?? ''), startsAt.getTime());
     assert.equal(gh.getFile('acme', 'gitops', 'main', SAMPLE_PATH), kustomization('v1.1.0'));
     assert.equal(gh.pulls('acme', 'gitops').length, 1);
 

@@ -224,7 +224,7 @@ describe('createPolicyEngine: reload', () => {
       console.log('loaded');`;
     const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       encoding: 'utf8',
-      timeout: 15_000,
+      timeout: 60_000,
     });
     assert.equal(res.signal, null, 'the child had to be killed: something kept it alive');
     assert.equal(res.status, 0, res.stderr);

@@ -4,6 +4,7 @@ import type { Clock } from '../../src/core/ports.ts';
 import { buildTargetIndex } from '../../src/core/targets.ts';
 import type { Target } from '../../src/core/types.ts';
 import { buildApp } from '../../src/http/app.ts';
+import type { ServerTimeouts } from '../../src/http/timeouts.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { createRemediationQueue } from '../../src/queue/queue.ts';
 
@@ -16,6 +17,8 @@ export async function testApp(opts: {
   clock?: Clock;
   bodyLimit?: number;
   policyReady?: boolean;
+  timeouts?: ServerTimeouts;
+  listMaxBytes?: number;
 }) {
   const queue = createRemediationQueue({ connection: opts.redis, prefix: opts.prefix });
   const metrics = createMetrics({ defaultMetrics: false, queueCounts: () => queue.counts() });
@@ -29,6 +32,8 @@ export async function testApp(opts: {
     dryRun: false,
     webhookToken: TOKEN,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+    ...(opts.listMaxBytes ? { listMaxBytes: opts.listMaxBytes } : {}),
     checks: {
       redis: async () => (await opts.redis.ping()) === 'PONG',
       policy: () => opts.policyReady ?? true,

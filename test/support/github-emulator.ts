@@ -61,6 +61,9 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   const requests: RecordedRequest[] = [];
   const unknownRequests: RecordedRequest[] = [];
   const failRules: (FailRule & { left: number })[] = [];
+  // what GitHub answers when content creation comes too fast (REST, 403)
+  const SECONDARY_RATE_LIMIT_MESSAGE =
+    'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.';
   const beforeRules: (BeforeRule & { left: number })[] = [];
   const routes: Route[] = [...gitRoutes, ...gitDataRoutes, ...pullRoutes];
   let baseUrl = '';
@@ -364,6 +367,23 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     },
     failNext(rule) {
       failRules.push({ ...rule, left: rule.times ?? 1 });
+    },
+    secondaryRateLimitNext(rule) {
+      const { retryAfterSeconds, ...matcher } = rule;
+      failRules.push({
+        ...matcher,
+        left: rule.times ?? 1,
+        status: 403,
+        body: {
+          message: SECONDARY_RATE_LIMIT_MESSAGE,
+          documentation_url:
+            'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+        },
+        headers: {
+          'x-ratelimit-remaining': '4990',
+          ...(retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) }),
+        },
+      });
     },
     beforeNext(rule) {
       beforeRules.push({ ...rule, left: rule.times ?? 1 });

@@ -145,6 +145,12 @@ export interface GitHubEmulator {
   completeChecks(owner: string, repo: string, prNumber: number, state?: 'success' | 'failure'): void;
   autoMergeEnabled(owner: string, repo: string, prNumber: number): boolean;
   failNext(rule: FailRule): void;
+  /**
+   * The next matching requests hit GitHub's secondary rate limit: 403, GitHub's
+   * message, `retry-after` in seconds (omitted when undefined, as GitHub sometimes
+   * does), and a primary quota that is not exhausted.
+   */
+  secondaryRateLimitNext(rule: RequestMatcher & { retryAfterSeconds?: number }): void;
   beforeNext(rule: BeforeRule): void;
   getFile(owner: string, repo: string, branch: string, path: string): string | undefined;
   /** newest first along first parents */
