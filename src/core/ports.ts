@@ -62,11 +62,13 @@ export interface GitOpsRepository {
   /** The file at the branch head. github_not_found (non-retryable) when the repo, branch or file is missing. */
   readFile(ref: FileRef): Promise<HeadFile>;
   /**
-   * Commits on `ref.branch` that touched `ref.path`, newest first, each with the
-   * file content at that commit. Lazily paginated: stop iterating and no more
-   * requests are made.
+   * The commits of the first-parent chain from `ref.branch` (a branch or a
+   * commit sha) that changed `ref.path` relative to their first parent, newest
+   * first, each with the file content at that commit: what the branch itself
+   * ran, each version dated by when it reached the branch. Lazily paginated:
+   * stop iterating and no more requests are made. Returns where it stopped.
    */
-  fileHistory(ref: FileRef): AsyncIterable<FileCommit>;
+  fileHistory(ref: FileRef, opts?: HistoryWalkOptions): AsyncGenerator<FileCommit, HistoryWalkEnd, undefined>;
   /** The open pull request labelled `rewind` whose head branch starts with `headPrefix`, if any. */
   findOpenPullRequest(repo: RepoRef, headPrefix: string): Promise<PullRequest | null>;
   /**
@@ -80,6 +82,16 @@ export interface GitOpsRepository {
   mergePullRequest(req: MergeRequest): Promise<{ sha: string }>;
   /** Comment, then close; deletes the head branch. No-op when already closed. */
   closePullRequest(repo: RepoRef, number: number, comment: string): Promise<void>;
+}
+
+export interface HistoryWalkOptions {
+  /** chain commits whose history is already known: the walk stops on reaching one */
+  stopAt?: ReadonlySet<string>;
+}
+
+export interface HistoryWalkEnd {
+  /** the `stopAt` commit the walk reached, or null at the root of the history */
+  stoppedAt: string | null;
 }
 
 export interface Clock {

@@ -115,6 +115,7 @@ export async function analyzeHistory(
     }
     commitsRead += 1;
     for (const v of rolledBackFrom(commit.message)) skipped.add(v);
+    for (const v of rolledBackFrom(commit.mergedMessage ?? '')) skipped.add(v);
     const version = commit.content === null ? null : versionOf(commit.content);
     if (version === null) break;
     if (version === 'unreadable') continue;
@@ -152,7 +153,9 @@ export async function analyzeHistory(
     version: current,
     commit: introducedBy.sha,
     committedAt: introducedBy.committedAt,
-    isRollback: rolledBackFrom(introducedBy.message).length > 0,
+    isRollback:
+      rolledBackFrom(introducedBy.message).length + rolledBackFrom(introducedBy.mergedMessage ?? '').length >
+      0,
   };
   const candidate = [...earlier.values()].find((c) => !skipped.has(formatVersion(c.to))) ?? null;
   const base = { current: release, commitsRead, ...(truncated ? { truncated } : {}) };

@@ -111,6 +111,20 @@ export interface GitHubEmulator {
     author?: Person;
   }): string;
   createBranch(owner: string, repo: string, branch: string, from?: string): string;
+  /**
+   * `git merge --no-ff head` into `base` (a merge commit with two parents, as
+   * GitHub's "Create a merge commit" or a pushed local merge); a path both
+   * sides changed must be given in `resolutions`. Returns the merge commit sha.
+   */
+  mergeBranch(input: {
+    owner: string;
+    repo: string;
+    base: string;
+    head: string;
+    message?: string;
+    date?: string | Date;
+    resolutions?: FileChanges;
+  }): string;
   /** seeds an open pull request, creating its head branch with one commit when missing */
   openPullRequest(input: {
     owner: string;
