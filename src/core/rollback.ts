@@ -30,13 +30,18 @@ export interface HistoryAnalysis {
  * when the revision cannot be parsed (a broken commit long since fixed): it is
  * passed over, since it can be neither the current release nor a target.
  */
-export type RevisionVersion = ImageVersion | null | 'unreadable';
+export type RevisionVersion = (ImageVersion & { repository?: string }) | null | 'unreadable';
 
 export interface AnalyzeOptions {
   /** read at most this many commits (default 3000: 31 GitHub requests) */
   maxCommits?: number;
   /** names the image in `reason` (e.g. "registry.example.com/acme/checkout") */
   image?: string;
+  /**
+   * The repository the head pins (after a registry move, the new one): a
+   * revision of another repository is never a candidate, whatever its tag.
+   */
+  repository?: string;
 }
 
 const TRAILER_LINE = /^([A-Za-z0-9][A-Za-z0-9-]*):\s*(.*)$/;
@@ -72,6 +77,13 @@ export function parseTrailers(message: string): Record<string, string[]> {
   }
   for (const [key, value] of entries) (result[key] ??= []).push(value);
   return result;
+}
+
+function versionOnly(v: ImageVersion): ImageVersion {
+  return {
+    ...(v.tag !== undefined ? { tag: v.tag } : {}),
+    ...(v.digest !== undefined ? { digest: v.digest } : {}),
+  };
 }
 
 /** Formatted through parseVersion so "v1@sha256:…" and spacing variants compare equal. */
@@ -119,8 +131,12 @@ export async function analyzeHistory(
     const version = commit.content === null ? null : versionOf(commit.content);
     if (version === null) break;
     if (version === 'unreadable') continue;
+    const foreign =
+      opts.repository !== undefined &&
+      version.repository !== undefined &&
+      version.repository !== opts.repository;
     if (inCurrentRun) {
-      if (versionsEqual(version, current)) {
+      if (!foreign && versionsEqual(version, current)) {
         introducedBy = commit;
         continue;
       }
@@ -135,11 +151,13 @@ export async function analyzeHistory(
         );
       }
     }
+    // another registry's tag may not exist in this one (or be another build)
+    if (foreign) continue;
     // A revision that pins nothing (Helm `tag: ""`, a bare `image: app`) is not a version to return to.
     const unpinned = (version.tag ?? '') === '' && (version.digest ?? '') === '';
     const key = formatVersion(version);
     if (unpinned || versionsEqual(version, current) || earlier.has(key)) continue;
-    earlier.set(key, { to: version, toCommit: commit.sha });
+    earlier.set(key, { to: versionOnly(version), toCommit: commit.sha });
   }
 
   if (introducedBy === undefined) {

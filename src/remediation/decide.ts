@@ -5,7 +5,7 @@ import type { FileRef, GitOpsRepository, HeadFile, PullRequest } from '../core/p
 import { analyzeHistory, type HistoryAnalysis, type RevisionVersion } from '../core/rollback.ts';
 import type { Alert, Target } from '../core/types.ts';
 import { formatVersion } from '../core/version.ts';
-import { extractVersion, replaceVersion, type ImageSpec } from '../manifests/index.ts';
+import { extractImage, replaceVersion, type ImageSpec } from '../manifests/index.ts';
 import { buildPolicyInput } from '../policy/input.ts';
 import type { Decision, PolicyEngine, PolicyInput } from '../policy/types.ts';
 
@@ -19,9 +19,10 @@ export function imageSpec(t: Target): ImageSpec {
 }
 
 /** A past revision's version; the head was already read strictly, so old breakage only skips that revision. */
-function revisionVersion(content: string, t: Target): RevisionVersion {
+export function revisionVersion(content: string, t: Target): RevisionVersion {
   try {
-    return extractVersion(content, imageSpec(t), t.path);
+    const { version, repository } = extractImage(content, imageSpec(t), t.path);
+    return { ...version, repository };
   } catch (err) {
     if (err instanceof RewindError && err.code === 'image_not_found') return null;
     if (
@@ -64,13 +65,13 @@ export async function decide(
   const ref = fileRef(target);
   const lead = leadAlert(p.alerts);
   const head = await deps.repo.readFile(ref);
-  const current = extractVersion(head.content, imageSpec(target), target.path);
+  const { version: current, repository } = extractImage(head.content, imageSpec(target), target.path);
   // Pin the walk to the commit the file was read at: a push in between must not mix two heads.
   const analysis = await analyzeHistory(
     deps.repo.fileHistory({ ...ref, branch: head.commitSha }),
     (c: string) => revisionVersion(c, target),
     current,
-    { image: target.image },
+    { image: target.image, repository },
   );
   const openPr = await deps.repo.findOpenPullRequest(ref, branchPrefix(target));
   const input = buildPolicyInput({
