@@ -1,6 +1,8 @@
 import type { Config } from './config/config.ts';
 import { checkConfigFiles } from './config/config.ts';
-import { RewindError } from './core/errors.ts';
+import { RewindError, errorMessage } from './core/errors.ts';
+import { createRedisHistoryCache } from './history/redis-cache.ts';
+import { readHistory } from './remediation/decide.ts';
 import { buildApp } from './http/app.ts';
 import { loggerOptions } from './observability/logger.ts';
 import { createProcessor } from './queue/processor.ts';
@@ -14,6 +16,8 @@ export interface StartOverrides extends RuntimeOverrides {
   backoffBaseMs?: number;
   /** Fastify logger; default pino with rewind's redaction */
   httpLogger?: boolean;
+  /** read every target's history into the cache when the worker starts (default true) */
+  warmHistory?: boolean;
 }
 
 /** Build every part of a role; nothing listens yet. The same path for `rewind serve`, the demo and e2e tests. */
@@ -33,7 +37,8 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
     );
   }
   const rt = await createRuntime(config, overrides);
-  const worker = role === 'api' ? null : startWorker(rt, overrides.backoffBaseMs);
+  const worker =
+    role === 'api' ? null : startWorker(rt, overrides.backoffBaseMs, overrides.warmHistory !== false);
   const app = await buildApp({
     targets: rt.targets,
     store: rt.store,
@@ -62,13 +67,30 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
   };
 }
 
-function startWorker(rt: Runtime, backoffBaseMs?: number) {
+function startWorker(rt: Runtime, backoffBaseMs: number | undefined, warm: boolean) {
   const { config } = rt;
   const log = rt.logger.child({ component: 'worker' });
   const connection = redisClient(config.redis.url, { failFast: false });
+  const historyCache = createRedisHistoryCache({ redis: rt.redis, prefix: config.redis.prefix });
+  let closing = false;
+  if (warm) {
+    // The first rollback of a target then reads only the commits since start-up.
+    void (async () => {
+      for (const target of rt.targets.all()) {
+        if (closing) return;
+        await readHistory({ repo: rt.repo, historyCache }, target).then(
+          ({ analysis }) =>
+            log.debug({ target: target.name, commitsRead: analysis.commitsRead }, 'history warmed'),
+          (err: unknown) =>
+            log.warn({ target: target.name, err: errorMessage(err) }, 'history warm-up failed'),
+        );
+      }
+    })();
+  }
   const processor = createProcessor({
     store: rt.store,
     repo: rt.repo,
+    historyCache,
     policy: rt.policy,
     notifier: rt.notifier,
     metrics: rt.metrics,
@@ -92,6 +114,7 @@ function startWorker(rt: Runtime, backoffBaseMs?: number) {
   return {
     worker,
     async close() {
+      closing = true;
       await worker.close();
       connection.disconnect();
     },

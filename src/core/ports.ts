@@ -3,6 +3,7 @@
  * src/github, src/policy, src/notify and src/audit implement them; tests may
  * pass real adapters pointed at local emulators.
  */
+import type { Revision } from './rollback.ts';
 import type { FileCommit } from './types.ts';
 
 export interface RepoRef {
@@ -92,6 +93,24 @@ export interface HistoryWalkOptions {
 export interface HistoryWalkEnd {
   /** the `stopAt` commit the walk reached, or null at the root of the history */
   stoppedAt: string | null;
+}
+
+/** What one walk learned of a file's history below (and at) the commit it started from. */
+export interface KnownHistory {
+  /** newest first, up to the revision that ended the walk */
+  revisions: Revision[];
+}
+
+/**
+ * History below a commit never changes: a walk's result is kept per file (a
+ * key naming repo, path and how versions are read) and commit, so the next
+ * walk reads only the commits since.
+ */
+export interface HistoryCache {
+  /** commits a stored walk started from, newest first */
+  heads(file: string): Promise<string[]>;
+  get(file: string, head: string): Promise<KnownHistory | null>;
+  put(file: string, head: string, known: KnownHistory): Promise<void>;
 }
 
 export interface Clock {

@@ -110,12 +110,48 @@ export async function analyzeHistory(
   current: ImageVersion,
   opts: AnalyzeOptions = {},
 ): Promise<HistoryAnalysis> {
+  return analyzeRevisions(revisions(commits, versionOf), current, opts);
+}
+
+/**
+ * What the analysis needs of one commit, and all a history cache keeps: its
+ * version (`versionOf` applied) and the versions its trailers (and those of
+ * the commit it merged) rolled back from.
+ */
+export interface Revision {
+  sha: string;
+  committedAt: string;
+  version: RevisionVersion;
+  rolledBackFrom: string[];
+}
+
+export function toRevision(commit: FileCommit, versionOf: (content: string) => RevisionVersion): Revision {
+  return {
+    sha: commit.sha,
+    committedAt: commit.committedAt,
+    version: commit.content === null ? null : versionOf(commit.content),
+    rolledBackFrom: [...rolledBackFrom(commit.message), ...rolledBackFrom(commit.mergedMessage ?? '')],
+  };
+}
+
+async function* revisions(
+  commits: AsyncIterable<FileCommit>,
+  versionOf: (content: string) => RevisionVersion,
+): AsyncGenerator<Revision> {
+  for await (const commit of commits) yield toRevision(commit, versionOf);
+}
+
+export async function analyzeRevisions(
+  commits: AsyncIterable<Revision> | Iterable<Revision>,
+  current: ImageVersion,
+  opts: AnalyzeOptions = {},
+): Promise<HistoryAnalysis> {
   const image = opts.image ?? 'the image';
   const maxCommits = opts.maxCommits ?? 3000;
   const skipped = new Set<string>();
   /** distinct earlier versions, newest first, each with the newest commit that pins it */
   const earlier = new Map<string, RollbackCandidate>();
-  let introducedBy: FileCommit | undefined;
+  let introducedBy: Revision | undefined;
   let inCurrentRun = true;
   let commitsRead = 0;
   let truncated = false;
@@ -126,9 +162,8 @@ export async function analyzeHistory(
       break; // the iterator's return() runs: no further pages are fetched
     }
     commitsRead += 1;
-    for (const v of rolledBackFrom(commit.message)) skipped.add(v);
-    for (const v of rolledBackFrom(commit.mergedMessage ?? '')) skipped.add(v);
-    const version = commit.content === null ? null : versionOf(commit.content);
+    for (const v of commit.rolledBackFrom) skipped.add(v);
+    const version = commit.version;
     if (version === null) break;
     if (version === 'unreadable') continue;
     const foreign =
@@ -171,9 +206,7 @@ export async function analyzeHistory(
     version: current,
     commit: introducedBy.sha,
     committedAt: introducedBy.committedAt,
-    isRollback:
-      rolledBackFrom(introducedBy.message).length + rolledBackFrom(introducedBy.mergedMessage ?? '').length >
-      0,
+    isRollback: introducedBy.rolledBackFrom.length > 0,
   };
   const candidate = [...earlier.values()].find((c) => !skipped.has(formatVersion(c.to))) ?? null;
   const base = { current: release, commitsRead, ...(truncated ? { truncated } : {}) };

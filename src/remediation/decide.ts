@@ -1,13 +1,14 @@
 import { leadAlert } from '../core/alerts.ts';
 import { RewindError } from '../core/errors.ts';
 import { buildPlan, branchPrefix, type RollbackPlan } from '../core/plan.ts';
-import type { FileRef, GitOpsRepository, HeadFile, PullRequest } from '../core/ports.ts';
-import { analyzeHistory, type HistoryAnalysis, type RevisionVersion } from '../core/rollback.ts';
+import type { FileRef, GitOpsRepository, HeadFile, HistoryCache, PullRequest } from '../core/ports.ts';
+import { analyzeRevisions, type HistoryAnalysis, type RevisionVersion } from '../core/rollback.ts';
 import type { Alert, Target } from '../core/types.ts';
 import { formatVersion } from '../core/version.ts';
 import { extractImage, replaceVersion, type ImageSpec } from '../manifests/index.ts';
 import { buildPolicyInput } from '../policy/input.ts';
 import type { Decision, PolicyEngine, PolicyInput } from '../policy/types.ts';
+import { historyKey, revisionHistory } from './revisions.ts';
 
 export function fileRef(t: Target): FileRef {
   const [owner = '', repo = ''] = t.repo.split('/');
@@ -56,23 +57,34 @@ export interface Decided {
   plan: RollbackPlan | null;
 }
 
+/** The file at the branch head and what its history says: current release and rollback candidate. */
+export async function readHistory(
+  deps: { repo: GitOpsRepository; historyCache?: HistoryCache | undefined },
+  target: Target,
+): Promise<{ head: HeadFile; analysis: HistoryAnalysis }> {
+  const ref = fileRef(target);
+  const head = await deps.repo.readFile(ref);
+  const { version: current, repository } = extractImage(head.content, imageSpec(target), target.path);
+  // Pin the walk to the commit the file was read at: a push in between must not mix two heads.
+  const revisions = revisionHistory(
+    deps.repo,
+    { ...ref, branch: head.commitSha },
+    (c: string) => revisionVersion(c, target),
+    deps.historyCache ? { store: deps.historyCache, key: historyKey(ref, imageSpec(target)) } : undefined,
+  );
+  const analysis = await analyzeRevisions(revisions, current, { image: target.image, repository });
+  return { head, analysis };
+}
+
 /** Read Git, find the candidate, ask the policy and build the change. Writes nothing. */
 export async function decide(
-  deps: { repo: GitOpsRepository; policy: PolicyEngine },
+  deps: { repo: GitOpsRepository; policy: PolicyEngine; historyCache?: HistoryCache | undefined },
   p: DecideInput,
 ): Promise<Decided> {
   const { target } = p;
   const ref = fileRef(target);
   const lead = leadAlert(p.alerts);
-  const head = await deps.repo.readFile(ref);
-  const { version: current, repository } = extractImage(head.content, imageSpec(target), target.path);
-  // Pin the walk to the commit the file was read at: a push in between must not mix two heads.
-  const analysis = await analyzeHistory(
-    deps.repo.fileHistory({ ...ref, branch: head.commitSha }),
-    (c: string) => revisionVersion(c, target),
-    current,
-    { image: target.image, repository },
-  );
+  const { head, analysis } = await readHistory(deps, target);
   const openPr = await deps.repo.findOpenPullRequest(ref, branchPrefix(target));
   const input = buildPolicyInput({
     alert: lead,

@@ -42,6 +42,8 @@ export async function startStack(opts: {
   env?: Env;
   role?: Role;
   policyData?: string;
+  /** read the targets' history into the cache at worker start (off: tests count and fault GitHub requests) */
+  warmHistory?: boolean;
 }) {
   const prefix = uniquePrefix('stack');
   const env: Env = {
@@ -64,6 +66,7 @@ export async function startStack(opts: {
     notifier,
     octokit: { spaceWrites: false, retries: 0, retryAfterBaseMs: 1 },
     backoffBaseMs: 20,
+    warmHistory: opts.warmHistory ?? false,
     httpLogger: false,
   });
   const admin = testRedis();
