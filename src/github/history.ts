@@ -181,6 +181,11 @@ export async function* fileHistory(
       previous = node;
       base = node.oid;
       offset = 1;
+      if (node.parents.totalCount === 0) {
+        // the root: it changed the file if it has it (no page past it needed)
+        if (node.file) pending.push({ node });
+        end = { stoppedAt: null };
+      }
     }
   }
   return end;
