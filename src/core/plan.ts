@@ -77,6 +77,12 @@ export function buildPlan(p: PlanInput): RollbackPlan {
     ...decision.reasons.map((r) => `- ${escapeMarkdown(r)}`),
     '',
     `Remediation \`${p.remediationId}\`. Revert this commit to roll forward again.`,
+    // Repeated here for a human who squash-merges with GitHub's "pull request title and
+    // description" message: the commit on the base branch then still carries them.
+    '',
+    '---',
+    '',
+    trailers,
   ].join('\n');
   return {
     headBranch: headBranch(target, candidate.to),

@@ -54,10 +54,27 @@ function canonicalKey(key: string): string {
     .join('-');
 }
 
+/** A paragraph that is a trailer block: every line `Key: value` (or an indented continuation); else null. */
+function trailerBlock(paragraph: string): [string, string][] | null {
+  const entries: [string, string][] = [];
+  for (const line of paragraph.split('\n')) {
+    const m = TRAILER_LINE.exec(line);
+    const last = entries[entries.length - 1];
+    if (m !== null) entries.push([canonicalKey(m[1] ?? ''), (m[2] ?? '').trim()]);
+    else if (/^[ \t]/.test(line) && last !== undefined) last[1] = `${last[1]} ${line.trim()}`;
+    else return null;
+  }
+  return entries;
+}
+
 /**
- * Git trailers: the message's last paragraph, when it is not the subject and
- * every line is `Key: value` (or an indented continuation). Keys are
- * canonicalized so `trailers[ROLLED_BACK_FROM_TRAILER]` finds any spelling.
+ * Git trailers, in any paragraph after the subject that is wholly a trailer
+ * block, not only the last: a squash commit made from the pull request's
+ * description (where rewind repeats its trailers) may end with more text or
+ * GitHub's own lines. Forgery stays impossible: rewind writes alert text only
+ * through oneLine/escapeMarkdown and behind a fixed line prefix ("- Alert: ",
+ * "| Alert |"), so no alert can start a line, let alone a whole paragraph.
+ * Keys are canonicalized so `trailers[ROLLED_BACK_FROM_TRAILER]` finds any spelling.
  */
 export function parseTrailers(message: string): Record<string, string[]> {
   const paragraphs = message
@@ -65,17 +82,9 @@ export function parseTrailers(message: string): Record<string, string[]> {
     .trim()
     .split(/\n[ \t]*\n/);
   const result: Record<string, string[]> = {};
-  if (paragraphs.length < 2) return result;
-  const lines = (paragraphs[paragraphs.length - 1] ?? '').split('\n');
-  const entries: [string, string][] = [];
-  for (const line of lines) {
-    const m = TRAILER_LINE.exec(line);
-    const last = entries[entries.length - 1];
-    if (m !== null) entries.push([canonicalKey(m[1] ?? ''), (m[2] ?? '').trim()]);
-    else if (/^[ \t]/.test(line) && last !== undefined) last[1] = `${last[1]} ${line.trim()}`;
-    else return {};
+  for (const paragraph of paragraphs.slice(1)) {
+    for (const [key, value] of trailerBlock(paragraph) ?? []) (result[key] ??= []).push(value);
   }
-  for (const [key, value] of entries) (result[key] ??= []).push(value);
   return result;
 }
 

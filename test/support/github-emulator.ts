@@ -314,6 +314,9 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       });
       return number;
     },
+    setSquashDefaults(owner, name, defaults) {
+      repoOrThrow(owner, name).squashDefaults = { ...defaults };
+    },
     setCollaborators(owner, name, logins) {
       repoOrThrow(owner, name).collaborators = logins === null ? null : new Set(logins);
     },

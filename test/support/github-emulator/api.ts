@@ -137,6 +137,12 @@ export interface GitHubEmulator {
     files?: FileChanges;
   }): number;
   setCollaborators(owner: string, repo: string, logins: readonly string[] | null): void;
+  /** the repository's squash merge commit defaults (Settings → Pull Requests) */
+  setSquashDefaults(
+    owner: string,
+    repo: string,
+    defaults: { title: 'PR_TITLE' | 'COMMIT_OR_PR_TITLE'; message: 'PR_BODY' | 'COMMIT_MESSAGES' | 'BLANK' },
+  ): void;
   failNext(rule: FailRule): void;
   beforeNext(rule: BeforeRule): void;
   getFile(owner: string, repo: string, branch: string, path: string): string | undefined;

@@ -87,6 +87,16 @@ export class RepoModel {
   readonly pulls: PullState[] = [];
   /** null = everyone may be requested as a reviewer */
   collaborators: Set<string> | null = null;
+  /**
+   * The repository's default squash commit (`squash_merge_commit_title` /
+   * `squash_merge_commit_message`), used when a merge sends no commit_title or
+   * commit_message. GitHub's defaults: the commit's (one-commit PR) or the PR's
+   * title, and the commit messages.
+   */
+  squashDefaults: {
+    title: 'PR_TITLE' | 'COMMIT_OR_PR_TITLE';
+    message: 'PR_BODY' | 'COMMIT_MESSAGES' | 'BLANK';
+  } = { title: 'COMMIT_OR_PR_TITLE', message: 'COMMIT_MESSAGES' };
   private seq = 0;
 
   constructor(
