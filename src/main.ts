@@ -42,6 +42,7 @@ async function serve(role: Role, config: Config): Promise<void> {
     await started.close().catch(() => {});
     throw err;
   }
+  started.warmHistory();
   app.log.info(
     {
       role,

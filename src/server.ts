@@ -16,8 +16,6 @@ export interface StartOverrides extends RuntimeOverrides {
   backoffBaseMs?: number;
   /** Fastify logger; default pino with rewind's redaction */
   httpLogger?: boolean;
-  /** read every target's history into the cache when the worker starts (default true) */
-  warmHistory?: boolean;
 }
 
 /** Build every part of a role; nothing listens yet. The same path for `rewind serve`, the demo and e2e tests. */
@@ -37,8 +35,7 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
     );
   }
   const rt = await createRuntime(config, overrides);
-  const worker =
-    role === 'api' ? null : startWorker(rt, overrides.backoffBaseMs, overrides.warmHistory !== false);
+  const worker = role === 'api' ? null : startWorker(rt, overrides.backoffBaseMs);
   const app = await buildApp({
     targets: rt.targets,
     store: rt.store,
@@ -59,6 +56,8 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
     app,
     runtime: rt,
     worker,
+    /** Warm the history cache (worker roles); call once serving, so a failed start never waits on GitHub. */
+    warmHistory: (): void => void worker?.warmHistory(),
     async close() {
       await app.close();
       await worker?.close();
@@ -67,26 +66,23 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
   };
 }
 
-function startWorker(rt: Runtime, backoffBaseMs: number | undefined, warm: boolean) {
+function startWorker(rt: Runtime, backoffBaseMs: number | undefined) {
   const { config } = rt;
   const log = rt.logger.child({ component: 'worker' });
   const connection = redisClient(config.redis.url, { failFast: false });
   const historyCache = createRedisHistoryCache({ redis: rt.redis, prefix: config.redis.prefix });
   let closing = false;
-  if (warm) {
-    // The first rollback of a target then reads only the commits since start-up.
-    void (async () => {
-      for (const target of rt.targets.all()) {
-        if (closing) return;
-        await readHistory({ repo: rt.repo, historyCache }, target).then(
-          ({ analysis }) =>
-            log.debug({ target: target.name, commitsRead: analysis.commitsRead }, 'history warmed'),
-          (err: unknown) =>
-            log.warn({ target: target.name, err: errorMessage(err) }, 'history warm-up failed'),
-        );
-      }
-    })();
-  }
+  /** Reads every target's history into the cache, so a target's first rollback reads only the commits since. */
+  const warmHistory = async (): Promise<void> => {
+    for (const target of rt.targets.all()) {
+      if (closing) return;
+      await readHistory({ repo: rt.repo, historyCache }, target).then(
+        ({ analysis }) =>
+          log.debug({ target: target.name, commitsRead: analysis.commitsRead }, 'history warmed'),
+        (err: unknown) => log.warn({ target: target.name, err: errorMessage(err) }, 'history warm-up failed'),
+      );
+    }
+  };
   const processor = createProcessor({
     store: rt.store,
     repo: rt.repo,
@@ -113,6 +109,7 @@ function startWorker(rt: Runtime, backoffBaseMs: number | undefined, warm: boole
   });
   return {
     worker,
+    warmHistory,
     async close() {
       closing = true;
       await worker.close();

@@ -66,9 +66,9 @@ export async function startStack(opts: {
     notifier,
     octokit: { spaceWrites: false, retries: 0, retryAfterBaseMs: 1 },
     backoffBaseMs: 20,
-    warmHistory: opts.warmHistory ?? false,
     httpLogger: false,
   });
+  if (opts.warmHistory === true) started.warmHistory();
   const admin = testRedis();
   return {
     ...started,
