@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.tmp/', 'node_modules/', 'policies/build/', 'test/fixtures/', 'coverage/'] },
+  { ignores: ['.tmp/', 'dist/', 'node_modules/', 'policies/build/', 'test/fixtures/', 'coverage/'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -1,129 +1,119 @@
 /**
- * Webhook admission throughput on loopback: a real Fastify server, a real
- * Redis, the real admission script and BullMQ enqueue. Baseline in the same
- * run: GET /healthz on the same server (HTTP + Fastify cost alone).
+ * Webhook intake throughput: `rewind api` (compiled, as in production) against two baselines
+ * measured in the same run, each a process of its own next to the others:
+ *   - bare Fastify that parses the same JSON body and answers 202 (the HTTP + JSON ceiling)
+ *   - bare Fastify plus one BullMQ `add` per request (the floor of durable intake: one Redis round trip)
+ * The same 3-alert Alertmanager notifications for all three: a storm (one alert group repeated
+ * verbatim) and distinct incidents over 50 targets. Load from wrk, 32 connections; servers and bodies
+ * alternated, several rounds, medians. rewind runs at LOG_LEVEL=info (the default).
  *
- *   npx tsx bench/webhook.ts [--requests N] [--concurrency C]
+ *   npm run bench:webhook [-- --seconds S] [--rounds R] [--connections C]
  */
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { createAuditStore } from '../src/audit/store.ts';
-import { buildTargetIndex } from '../src/core/targets.ts';
-import { buildApp } from '../src/http/app.ts';
-import { createMetrics } from '../src/observability/metrics.ts';
-import { createRemediationQueue } from '../src/queue/queue.ts';
+import { dropPrefix } from '../test/support/redis.ts';
+import {
+  BENCH_TOKEN,
+  REDIS_URL,
+  assertFreshBuild,
+  benchConfig,
+  startServer,
+  type Server,
+} from './support/process.ts';
+import { arg, median } from './support/stats.ts';
+import { hasWrk, runWrk, type BodyKind, type WrkResult } from './support/wrk.ts';
 
-const arg = (name: string, d: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : d;
-};
-const REQUESTS = arg('--requests', 4000);
-const CONCURRENCY = arg('--concurrency', 32);
-const TOKEN = 'bench-token';
-const prefix = `rewind-bench:${process.pid}`;
+const SECONDS = arg('--seconds', 10);
+const ROUNDS = arg('--rounds', 3);
+const CONNECTIONS = arg('--connections', 32);
 
-async function run(label: string, make: (i: number) => { url: string; init: RequestInit }) {
-  const latencies: number[] = [];
-  let next = 0;
-  let errors = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < REQUESTS) {
-        const i = next++;
-        const { url, init } = make(i);
-        const s = performance.now();
-        const res = await fetch(url, init);
-        await res.arrayBuffer();
-        if (res.status >= 300) errors++;
-        latencies.push(performance.now() - s);
-      }
-    }),
-  );
-  const secs = (performance.now() - t0) / 1000;
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  const row = { label, rps: REQUESTS / secs, p50: q(0.5), p99: q(0.99), errors };
-  console.log(
-    `${label.padEnd(44)} ${row.rps.toFixed(0).padStart(7)} req/s  p50 ${row.p50.toFixed(2)} ms  p99 ${row.p99.toFixed(2)} ms  errors ${errors}`,
-  );
-  return row;
+assertFreshBuild();
+if (!hasWrk) {
+  console.error('bench:webhook needs wrk on PATH (Debian: apt-get install wrk)');
+  process.exit(1);
 }
 
-async function main() {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: 1,
-  });
-  const queue = createRemediationQueue({ connection: redis, prefix });
-  const targets = Array.from({ length: 50 }, (_, i) => ({
-    name: `svc-${i}`,
-    match: { service: `svc-${i}`, env: 'prod' },
-    repo: 'acme/gitops',
-    branch: 'main',
-    path: `apps/svc-${i}/kustomization.yaml`,
-    image: `registry.example.com/acme/svc-${i}`,
-    environment: 'prod',
-    reviewers: [],
-  }));
-  const app = await buildApp({
-    targets: buildTargetIndex(targets),
-    store: createAuditStore({ redis, prefix }),
-    queue,
-    metrics: createMetrics({ defaultMetrics: false }),
-    clock: { now: () => new Date() },
-    dryRun: false,
-    webhookToken: TOKEN,
-    bodyLimit: 1024 * 1024,
-    checks: { redis: async () => true, policy: () => true },
-  });
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  const sample = JSON.parse(readFileSync('test/fixtures/alertmanager/a-firing-single.json', 'utf8')) as {
-    alerts: Array<Record<string, unknown> & { labels: Record<string, string> }>;
-  };
-  const body = (svc: number, fp: string, startsAt = '2026-11-26T00:32:08.699Z') => {
-    const p = structuredClone(sample);
-    const a = p.alerts[0]!;
-    a.labels = { ...a.labels, service: `svc-${svc}`, env: 'prod' };
-    a.fingerprint = fp;
-    a.startsAt = startsAt;
-    return JSON.stringify(p);
-  };
-  const post = (payload: string) => ({
-    url: `${base}/v1/alertmanager`,
-    init: {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-      body: payload,
-    },
-  });
+const prefix = `rewind-bench:webhook-${process.pid}`;
+const servers: Record<string, () => Promise<Server>> = {
+  'bare Fastify (parse JSON, 202)': () =>
+    startServer(['bench/support/bare-webhook.mjs'], { BARE_MODE: 'parse' }),
+  'bare Fastify + one BullMQ add': () =>
+    startServer(['bench/support/bare-webhook.mjs'], { BARE_MODE: 'bullmq', BARE_PREFIX: `${prefix}:bare` }),
+  'rewind api': () =>
+    startServer(['bin/rewind.js', 'api'], {
+      REWIND_CONFIG: benchConfig(`${prefix}:rewind`),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    }),
+};
+const kinds: BodyKind[] = ['storm', 'distinct'];
+
+const started: Record<string, Server> = {};
+const results = new Map<string, Array<WrkResult & { cpuUs: number }>>();
+try {
+  for (const [name, start] of Object.entries(servers)) {
+    started[name] = await start();
+    // warm-up: JIT, connection pools, Lua script cache
+    await runWrk({
+      url: started[name].url,
+      kind: 'distinct',
+      token: BENCH_TOKEN,
+      seconds: 2,
+      connections: CONNECTIONS,
+    });
+  }
   console.log(
-    `${REQUESTS} requests, ${CONCURRENCY} concurrent, loopback, Redis at ${redis.options.host}:${redis.options.port}\n`,
+    `wrk, 1 thread, ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds alternated; Redis at ${REDIS_URL}\n`,
   );
-  const same = body(0, '45b5a9c303a85250');
-  const baseline = await run('baseline: GET /healthz', () => ({ url: `${base}/healthz`, init: {} }));
-  const storm = await run('storm: one alert repeated (seen again)', () => post(same));
-  const distinct = await run('distinct incidents over 50 targets', (i) =>
-    post(
-      body(
-        i % 50,
-        (0x1000000000000000n + BigInt(i)).toString(16),
-        new Date(Date.UTC(2026, 10, 26, 0, 0, i)).toISOString(),
-      ),
-    ),
-  );
-  const counts = await queue.counts();
-  console.log(
-    `\nratios to baseline: storm ${(storm.rps / baseline.rps).toFixed(2)}x, distinct ${(distinct.rps / baseline.rps).toFixed(2)}x throughput`,
-  );
-  console.log(
-    `jobs enqueued: ${counts.waiting ?? 0} waiting (expected 50: one per target, whatever the number of alerts)`,
-  );
-  await app.close();
-  await queue.close();
-  const keys = await redis.keys(`${prefix}:*`);
-  for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const kind of kinds) {
+      for (const [name, server] of Object.entries(started)) {
+        const cpu0 = server.cpuSeconds();
+        const w = await runWrk({
+          url: server.url,
+          kind,
+          token: BENCH_TOKEN,
+          seconds: SECONDS,
+          connections: CONNECTIONS,
+        });
+        const r = { ...w, cpuUs: ((server.cpuSeconds() - cpu0) * 1e6) / w.requests };
+        const key = `${kind}|${name}`;
+        results.set(key, [...(results.get(key) ?? []), r]);
+        console.log(
+          `round ${round}  ${kind.padEnd(8)} ${name.padEnd(32)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms  CPU ${r.cpuUs.toFixed(0)} µs/req${r.errors ? `  ERRORS ${r.errors}` : ''}`,
+        );
+      }
+    }
+  }
+} finally {
+  for (const s of Object.values(started)) await s.stop();
+  const redis = new Redis(REDIS_URL);
+  await dropPrefix(redis, prefix);
   redis.disconnect();
 }
 
-await main();
+const med = (kind: BodyKind, name: string) => {
+  const rs = results.get(`${kind}|${name}`) ?? [];
+  return {
+    rps: median(rs.map((r) => r.rps)),
+    p99: median(rs.map((r) => r.p99Ms)),
+    cpuUs: median(rs.map((r) => r.cpuUs)),
+    errors: rs.reduce((a, r) => a + r.errors, 0),
+  };
+};
+const [bare, floor, rewind] = Object.keys(servers) as [string, string, string];
+console.log(
+  `\nmedians of ${ROUNDS} rounds. Throughput swings with whatever else runs on the machine; CPU per request ` +
+    `(the server process' user + system time / requests) does much less, and its ratio is the throughput ` +
+    `ratio on a machine with a core to spare for each.\n`,
+);
+console.log(
+  '| body | bare Fastify | + one BullMQ add (floor) | rewind api | rewind / bare | floor / bare | rewind p99 | CPU/req bare · floor · rewind | CPU bare / rewind | errors |',
+);
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const kind of kinds) {
+  const b = med(kind, bare);
+  const f = med(kind, floor);
+  const r = med(kind, rewind);
+  console.log(
+    `| ${kind === 'storm' ? 'storm: one alert group repeated' : 'distinct incidents over 50 targets'} | ${b.rps.toFixed(0)} req/s | ${f.rps.toFixed(0)} req/s | ${r.rps.toFixed(0)} req/s | ${(r.rps / b.rps).toFixed(3)} | ${(f.rps / b.rps).toFixed(3)} | ${r.p99.toFixed(1)} ms | ${b.cpuUs.toFixed(0)} · ${f.cpuUs.toFixed(0)} · ${r.cpuUs.toFixed(0)} µs | ${(b.cpuUs / r.cpuUs).toFixed(3)} | ${b.errors + f.errors + r.errors} |`,
+  );
+}

@@ -3,6 +3,8 @@ import closeWithGrace from 'close-with-grace';
 import { loadConfig, checkConfigFiles, type Config, type Env } from './config/config.ts';
 import { RewindError, errorMessage } from './core/errors.ts';
 import { runPlan } from './cli/plan.ts';
+import { runRetry } from './cli/retry.ts';
+import { runRelease } from './cli/release.ts';
 import { startRole, type Role } from './server.ts';
 
 const USAGE = `usage: rewind <command> [--config FILE]
@@ -13,6 +15,8 @@ commands:
   worker                queue worker only (plus health and metrics on PORT)
   check-config          validate the config and environment, then exit
   plan --alert FILE     dry run: per alert, the target, rollback and policy decision; writes nothing
+  retry <id>            run a failed remediation again from its last checkpoint
+  release TARGET        open a pull request that lifts the target's hold (Flux marker, ignored tag)
 
 config: $REWIND_CONFIG or config/rewind.yaml`;
 
@@ -79,6 +83,21 @@ export async function main(argv: string[], env: Env): Promise<void> {
         if (!file) throw new RewindError('config_invalid', 'plan needs --alert FILE');
         checkConfigFiles(config);
         process.exitCode = await runPlan(config, readFileSync(file, 'utf8'), file, (s) => console.log(s));
+        return;
+      }
+      case 'retry': {
+        const id = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--config');
+        if (!id) throw new RewindError('config_invalid', 'retry needs a remediation id');
+        const res = await runRetry(config, id);
+        if (res.kind === 'queued') console.log(`${id}: queued again; it resumes from its last checkpoint`);
+        else console.error(`rewind: ${res.kind === 'not_found' ? `no remediation ${id}` : res.message}`);
+        process.exitCode = res.kind === 'queued' ? 0 : 1;
+        return;
+      }
+      case 'release': {
+        const name = args.find((a) => !a.startsWith('--') && a !== flag(args, '--config'));
+        if (!name) throw new RewindError('config_invalid', 'release needs a TARGET name');
+        process.exitCode = await runRelease(config, name, (s) => console.log(s));
         return;
       }
       default:

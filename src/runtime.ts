@@ -1,6 +1,7 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { pino } from 'pino';
 import type { Config } from './config/config.ts';
+import { parseRedisUrl } from './config/redis-url.ts';
 import { systemClock, type Clock, type GitOpsRepository } from './core/ports.ts';
 import { buildTargetIndex, type TargetIndex } from './core/targets.ts';
 import { createAuditStore, type AuditStore } from './audit/store.ts';
@@ -26,6 +27,7 @@ export interface Runtime {
   repo: GitOpsRepository;
   notifier: Notifier;
   closeOnResolve(): boolean;
+  verifyAfterSeconds(): number;
   close(): Promise<void>;
 }
 
@@ -38,14 +40,29 @@ export interface RuntimeOverrides {
 }
 
 export function redisClient(url: string, opts: { failFast: boolean }): Redis {
-  return new Redis(url, {
+  const options: RedisOptions = {
     // BullMQ workers need null here; the HTTP side wants one quick failure instead of a hang
     maxRetriesPerRequest: opts.failFast ? 1 : null,
     enableOfflineQueue: !opts.failFast,
     connectTimeout: 2_000,
     ...(opts.failFast ? { commandTimeout: 3_000 } : {}),
     retryStrategy: (n) => Math.min(n * 200, 2_000),
-  });
+  };
+  const target = parseRedisUrl(url);
+  if (target.kind === 'single') return new Redis(url, options);
+  const { retryStrategy, enableOfflineQueue, ...perNode } = options;
+  // A Cluster client speaks the same commands as a Redis client (every key rewind uses shares the
+  // prefix's hash tag, so scripts and transactions stay in one slot); the rest of rewind takes it as one.
+  return new Cluster(target.nodes, {
+    clusterRetryStrategy: retryStrategy,
+    ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
+    redisOptions: {
+      ...perNode,
+      ...(target.username ? { username: target.username } : {}),
+      ...(target.password ? { password: target.password } : {}),
+      ...(target.tls ? { tls: {} } : {}),
+    },
+  }) as unknown as Redis;
 }
 
 export async function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Promise<Runtime> {
@@ -55,7 +72,10 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
   if (!(await waitReady(redis, 5_000)))
     logger.warn({}, 'redis not reachable yet; the webhook answers 503 until it is');
   const queue = createRemediationQueue({ connection: redis, prefix: config.redis.prefix });
-  const metrics = createMetrics({ queueCounts: () => queue.counts() });
+  const metrics = createMetrics({
+    queueCounts: () => queue.counts(),
+    targets: config.targets.map((t) => t.name),
+  });
   const policy = await createPolicyEngine({
     wasmPath: config.policy.wasm,
     dataPath: config.policy.data,
@@ -90,6 +110,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
       overrides.notifier ??
       (config.slackWebhookUrl ? createSlackNotifier(config.slackWebhookUrl) : noopNotifier),
     closeOnResolve: () => closeOnResolveOf(policy.data()),
+    verifyAfterSeconds: () => verifyAfterOf(policy.data()),
     async close() {
       await queue.close().catch(() => {});
       await policy.close();
@@ -104,6 +125,18 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
  */
 export function closeOnResolveOf(data: unknown): boolean {
   return (data as { rewind?: { closeOnResolve?: unknown } } | null)?.rewind?.closeOnResolve !== false;
+}
+
+/**
+ * verifyAfter (policy data, default 15m): how long after a merge a still-firing alert means the
+ * rollback did not heal. "90s", "15m", "1h" or a number of seconds; anything else is the default.
+ */
+export function verifyAfterOf(data: unknown): number {
+  const v = (data as { rewind?: { verifyAfter?: unknown } } | null)?.rewind?.verifyAfter;
+  if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
+  const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)(s|m|h)$/.exec(v) : null;
+  if (!m) return 15 * 60;
+  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
 }
 
 /** Give the first connection a moment, so the first webhook after start is not a needless 503. */

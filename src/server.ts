@@ -6,6 +6,12 @@ import { readHistory } from './remediation/decide.ts';
 import { buildApp } from './http/app.ts';
 import { loggerOptions } from './observability/logger.ts';
 import { createProcessor } from './queue/processor.ts';
+import { createArgoCdClient } from './argocd/client.ts';
+import { createVerdictIndex } from './audit/verdicts.ts';
+import { createFluxReceiverCaller } from './flux/receiver.ts';
+import { createVerifier, type Verifier } from './remediation/verify.ts';
+import { createReleaser } from './remediation/release.ts';
+import { createFluxEventHandler } from './remediation/flux-events.ts';
 import { createQueueWorker } from './queue/worker.ts';
 import { createRuntime, redisClient, type Runtime, type RuntimeOverrides } from './runtime.ts';
 
@@ -14,8 +20,15 @@ export type Role = 'serve' | 'api' | 'worker';
 export interface StartOverrides extends RuntimeOverrides {
   /** shorter queue backoff (tests, demo) */
   backoffBaseMs?: number;
+  /** how often a PR in auto_merge is looked at (default 30 s; tests shorten it) */
+  watchIntervalMs?: number;
+  /** BullMQ lock and stalled check (tests recovering a killed worker shorten them) */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
   /** Fastify logger; default pino with rewind's redaction */
   httpLogger?: boolean;
+  /** between two reads of an Argo CD Application while verifying (default 5 s) */
+  verifyPollMs?: number;
 }
 
 /** Build every part of a role; nothing listens yet. The same path for `rewind serve`, the demo and e2e tests. */
@@ -35,7 +48,24 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
     );
   }
   const rt = await createRuntime(config, overrides);
-  const worker = role === 'api' ? null : startWorker(rt, overrides.backoffBaseMs);
+  const verdicts = createVerdictIndex({ redis: rt.redis, prefix: config.redis.prefix });
+  const verifier = createVerifier({
+    store: rt.store,
+    verdicts,
+    targets: rt.targets,
+    argocd:
+      config.argocd.url && config.argocd.token
+        ? createArgoCdClient({ url: config.argocd.url, token: config.argocd.token })
+        : null,
+    flux: createFluxReceiverCaller({ secret: config.fluxReceiverSecret }),
+    notifier: rt.notifier,
+    metrics: rt.metrics,
+    clock: rt.clock,
+    logger: rt.logger.child({ component: 'verify' }),
+    enqueue: (data) => rt.queue.enqueue(data),
+    ...(overrides.verifyPollMs !== undefined ? { pollMs: overrides.verifyPollMs } : {}),
+  });
+  const worker = role === 'api' ? null : startWorker(rt, verifier, overrides);
   const app = await buildApp({
     targets: rt.targets,
     store: rt.store,
@@ -51,6 +81,19 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
       policy: () => rt.policy.isReady(),
     },
     logger: overrides.httpLogger === false ? false : loggerOptions(config.logLevel),
+    targetsView: createReleaser({
+      repo: rt.repo,
+      targets: rt.targets,
+      store: rt.store,
+      author: config.github.author,
+    }),
+    fluxEvents: createFluxEventHandler({
+      store: rt.store,
+      verdicts,
+      verifier,
+      metrics: rt.metrics,
+      clock: rt.clock,
+    }),
   });
   return {
     app,
@@ -66,7 +109,8 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
   };
 }
 
-function startWorker(rt: Runtime, backoffBaseMs: number | undefined) {
+function startWorker(rt: Runtime, verifier: Verifier, overrides: StartOverrides) {
+  const { backoffBaseMs, watchIntervalMs, lockDurationMs, stalledIntervalMs } = overrides;
   const { config } = rt;
   const log = rt.logger.child({ component: 'worker' });
   const connection = redisClient(config.redis.url, { failFast: false });
@@ -93,10 +137,12 @@ function startWorker(rt: Runtime, backoffBaseMs: number | undefined) {
     targets: rt.targets,
     author: config.github.author,
     dryRun: config.dryRun,
-    settings: () => ({ closeOnResolve: rt.closeOnResolve() }),
+    settings: () => ({ closeOnResolve: rt.closeOnResolve(), verifyAfterSeconds: rt.verifyAfterSeconds() }),
     logger: log,
     clock: rt.clock,
-    enqueue: (data) => rt.queue.enqueue(data),
+    enqueue: (data, opts) => rt.queue.enqueue(data, opts),
+    ...(watchIntervalMs !== undefined ? { watchIntervalMs } : {}),
+    verifier,
   });
   const worker = createQueueWorker({
     connection,
@@ -104,7 +150,10 @@ function startWorker(rt: Runtime, backoffBaseMs: number | undefined) {
     concurrency: config.worker.concurrency,
     ...(backoffBaseMs !== undefined ? { backoffBaseMs } : {}),
     process: processor.process,
-    onFinalFailure: processor.abandoned,
+    onFinalFailure: (data, err) =>
+      data.kind === 'verify' ? verifier.abandoned(data, err) : processor.abandoned(data, err),
+    ...(lockDurationMs !== undefined ? { lockDurationMs } : {}),
+    ...(stalledIntervalMs !== undefined ? { stalledIntervalMs } : {}),
     onError: (err) => log.warn({ err: err.message }, 'worker error'),
   });
   return {

@@ -1,85 +1,145 @@
 /**
- * Lua scripts that make admission atomic across API replicas: deciding
- * "new remediation / attach to the one in flight / repeat of a handled
- * incident" and writing the record happen in one step, so a storm of
- * identical alerts from several rewind replicas yields exactly one remediation.
- *
- * Keys are derived from a prefix inside the scripts (standalone Redis only).
+ * Lua scripts that make admission and state changes atomic across API
+ * replicas and workers. Every script gets KEYS[1] (a key under the configured
+ * prefix) and touches only keys under that prefix, so a hash-tagged prefix
+ * (`{rewind}`) keeps them in one Redis Cluster slot.
  */
 
 /**
- * KEYS: none. ARGV: prefix, target, incidentKey, newId, nowIso, alertJson, targetsFiring, ttlSeconds, activeTtlSeconds, dryRun
- * Returns {outcome, id, state}.
+ * A whole Alertmanager notification in one call: for each item, in order,
+ * "new remediation / attach to the one in flight / repeat of a known incident"
+ * (firing) or "record a resolution" (resolved). The rows of lifecycle.ts's
+ * ALERT_EVENTS, applied atomically with the lookups.
+ *
+ * KEYS[1]: <prefix>:rems. ARGV: prefix, nowIso, nowMs, ttl, activeTtl, dryRun, targetsFiring, idBase,
+ * maxAlerts, items (JSON [["f", target, incident, alertJson] | ["r", target, incident, resolvedAt]]).
+ * Returns 5 values per item: firing {outcome, id, state, '', ''}; resolved {'resolved', id, state,
+ * allResolved (0 no | 1 now | 2 already), recorded resolution time}; unknown resolution {'unknown', '', '', '', ''}.
  */
-export const ADMIT_FIRING = `
-local p, target, incident, newId, now, alert, firing, ttl, activeTtl, dry =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
-local incKey = p .. ':incident:' .. target .. ':' .. incident
-local activeKey = p .. ':active:' .. target
-local existing = redis.call('GET', incKey)
-if existing then
-  local rk = p .. ':rem:' .. existing
-  if redis.call('EXISTS', rk) == 1 then
-    redis.call('HINCRBY', rk, 'seenAgain', 1)
-    redis.call('HSET', rk, 'lastSeenAt', now)
-    return {'seen_again', existing, redis.call('HGET', rk, 'state')}
+export const ADMIT = `
+local p, now, nowMs, ttl, activeTtl, dry, firing, idBase, maxAlerts =
+  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9])
+local items = cjson.decode(ARGV[10])
+local out = {}
+local created = 0
+local trimmed = {}
+local function pushAlert(rk, alert)
+  -- bounded: a storm of distinct alerts must not grow one record without limit; the rest are counted
+  if redis.call('LLEN', rk .. ':alerts') < maxAlerts then
+    redis.call('RPUSH', rk .. ':alerts', alert)
+  else
+    redis.call('HINCRBY', rk, 'alertsDropped', 1)
   end
 end
-local active = redis.call('GET', activeKey)
--- Only a remediation still queued or running takes more incidents: a marker left behind by a
--- worker that wrote its terminal state but never released it (Redis blip, crash) must not swallow them.
-local activeState = active and redis.call('HGET', p .. ':rem:' .. active, 'state')
-if activeState == 'queued' or activeState == 'processing' then
-  local rk = p .. ':rem:' .. active
-  redis.call('SET', incKey, active, 'EX', ttl)
-  redis.call('SADD', rk .. ':incidents', incident)
-  redis.call('RPUSH', rk .. ':alerts', alert)
-  redis.call('HSET', rk, 'updatedAt', now)
-  return {'attached', active, redis.call('HGET', rk, 'state')}
+for _, it in ipairs(items) do
+  local kind, target, incident = it[1], it[2], it[3]
+  local incKey = p .. ':incident:' .. target .. ':' .. incident
+  local existing = redis.call('GET', incKey)
+  local erk = existing and (p .. ':rem:' .. existing)
+  if erk and redis.call('EXISTS', erk) == 0 then existing = nil end
+  if kind == 'r' then
+    if not existing then
+      for _, v in ipairs({'unknown', '', '', '', ''}) do out[#out + 1] = v end
+    else
+      redis.call('SADD', erk .. ':resolved', incident)
+      redis.call('EXPIRE', erk .. ':resolved', redis.call('TTL', erk))
+      local all = 0
+      if redis.call('SCARD', erk .. ':resolved') >= redis.call('SCARD', erk .. ':incidents') then
+        all = 1
+        if redis.call('HSETNX', erk, 'step:resolved', it[4]) == 0 then all = 2 end
+      end
+      for _, v in ipairs({'resolved', existing, redis.call('HGET', erk, 'state'), tostring(all),
+        redis.call('HGET', erk, 'step:resolved') or ''}) do out[#out + 1] = v end
+    end
+  elseif existing then
+    redis.call('HINCRBY', erk, 'seenAgain', 1)
+    redis.call('HSET', erk, 'lastSeenAt', now)
+    for _, v in ipairs({'seen_again', existing, redis.call('HGET', erk, 'state'), '', ''}) do out[#out + 1] = v end
+  else
+    local activeKey = p .. ':active:' .. target
+    local active = redis.call('GET', activeKey)
+    -- Only a remediation still queued or deciding takes more incidents: a marker left behind by a
+    -- worker that wrote its terminal state but never released it must not swallow them.
+    local activeState = active and redis.call('HGET', p .. ':rem:' .. active, 'state')
+    if activeState == 'queued' or activeState == 'deciding' then
+      local rk = p .. ':rem:' .. active
+      redis.call('SET', incKey, active, 'EX', ttl)
+      redis.call('SADD', rk .. ':incidents', incident)
+      -- a new incident is firing: a resolution recorded for the earlier ones no longer ends this remediation
+      redis.call('HDEL', rk, 'step:resolved')
+      pushAlert(rk, it[4])
+      redis.call('HSET', rk, 'updatedAt', now)
+      for _, v in ipairs({'attached', active, activeState, '', ''}) do out[#out + 1] = v end
+    else
+      created = created + 1
+      local newId = idBase .. string.format('%02x', created)
+      local rk = p .. ':rem:' .. newId
+      redis.call('SET', activeKey, newId, 'EX', activeTtl)
+      redis.call('SET', incKey, newId, 'EX', ttl)
+      redis.call('HSET', rk, 'id', newId, 'target', target, 'state', 'queued', 'createdAt', now, 'updatedAt', now,
+        'targetsFiring', firing, 'seenAgain', 0, 'dryRun', dry, 'step:received', now)
+      redis.call('SADD', rk .. ':incidents', incident)
+      redis.call('RPUSH', rk .. ':alerts', it[4])
+      redis.call('ZADD', KEYS[1], nowMs + created, newId)
+      redis.call('ZADD', p .. ':rems:t:' .. target, nowMs + created, newId)
+      -- ids older than the retention name records that have expired: trim them, or the indexes only grow
+      if not trimmed[target] then
+        trimmed[target] = true
+        redis.call('ZREMRANGEBYSCORE', p .. ':rems:t:' .. target, '-inf', '(' .. (nowMs - ttl * 1000))
+      end
+      redis.call('EXPIRE', rk, ttl)
+      redis.call('EXPIRE', rk .. ':incidents', ttl)
+      redis.call('EXPIRE', rk .. ':alerts', ttl)
+      for _, v in ipairs({'created', newId, 'queued', '', ''}) do out[#out + 1] = v end
+    end
+  end
 end
-local rk = p .. ':rem:' .. newId
-redis.call('SET', activeKey, newId, 'EX', activeTtl)
-redis.call('SET', incKey, newId, 'EX', ttl)
-redis.call('HSET', rk, 'id', newId, 'target', target, 'state', 'queued', 'createdAt', now, 'updatedAt', now,
-  'targetsFiring', firing, 'seenAgain', 0, 'dryRun', dry, 'step:received', now)
-redis.call('SADD', rk .. ':incidents', incident)
-redis.call('RPUSH', rk .. ':alerts', alert)
-local score = tonumber(ARGV[11])
-redis.call('ZADD', p .. ':rems', score, newId)
-redis.call('ZADD', p .. ':rems:t:' .. target, score, newId)
--- ids older than the retention name records that have expired: trim them, or the indexes only grow
-redis.call('ZREMRANGEBYSCORE', p .. ':rems', '-inf', '(' .. (score - ttl * 1000))
-redis.call('ZREMRANGEBYSCORE', p .. ':rems:t:' .. target, '-inf', '(' .. (score - ttl * 1000))
-redis.call('EXPIRE', rk, ttl)
-redis.call('EXPIRE', rk .. ':incidents', ttl)
-redis.call('EXPIRE', rk .. ':alerts', ttl)
-return {'created', newId, 'queued'}
+if created > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (nowMs - ttl * 1000)) end
+return out
 `;
 
 /**
- * A resolved alert. ARGV: prefix, target, incidentKey, resolvedAtIso
- * Returns {} when the incident is unknown, else {id, state, allResolved(0 no|1 now|2 already), firstResolution(0|1),
- * the recorded resolution time (the first one; empty while not all resolved)}.
+ * Compare-and-set of a remediation's state (a row of lifecycle.ts).
+ * KEYS[1]: the record, KEYS[2]: the dead-letter index (<prefix>:rems:failed).
+ * ARGV: allowed from-states (comma-separated), to, fields to set (JSON object), fields to delete (JSON array), nowMs,
+ * a field that must exist for the row to apply ('' for none).
+ * Returns {1, previous} when applied, {0, current} when the record is in another state ('' when missing).
  */
-export const ADMIT_RESOLVED = `
-local p, target, incident, resolvedAt = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local id = redis.call('GET', p .. ':incident:' .. target .. ':' .. incident)
-if not id then return {} end
-local rk = p .. ':rem:' .. id
-if redis.call('EXISTS', rk) == 0 then return {} end
-local added = redis.call('SADD', rk .. ':resolved', incident)
-redis.call('EXPIRE', rk .. ':resolved', redis.call('TTL', rk))
-local all = 0
-if redis.call('SCARD', rk .. ':resolved') >= redis.call('SCARD', rk .. ':incidents') then
-  all = 1
-  if redis.call('HSETNX', rk, 'step:resolved', resolvedAt) == 0 then all = 2 end
-end
-return {id, redis.call('HGET', rk, 'state'), all, added, redis.call('HGET', rk, 'step:resolved') or ''}
+export const TRANSITION = `
+local cur = redis.call('HGET', KEYS[1], 'state')
+if not cur then return {0, ''} end
+local allowed = false
+for s in string.gmatch(ARGV[1], '[^,]+') do if s == cur then allowed = true end end
+if not allowed then return {0, cur} end
+-- a guard: the row applies only while this step is recorded (a resolution a new incident has cleared no longer ends it)
+if ARGV[6] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[6]) == 0 then return {0, cur} end
+local flat = {'state', ARGV[2]}
+for k, v in pairs(cjson.decode(ARGV[3])) do flat[#flat + 1] = k; flat[#flat + 1] = v end
+redis.call('HSET', KEYS[1], unpack(flat))
+local del = cjson.decode(ARGV[4])
+if #del > 0 then redis.call('HDEL', KEYS[1], unpack(del)) end
+local id = redis.call('HGET', KEYS[1], 'id')
+if ARGV[2] == 'failed' then redis.call('ZADD', KEYS[2], tonumber(ARGV[5]), id)
+elseif cur == 'failed' then redis.call('ZREM', KEYS[2], id) end
+return {1, cur}
 `;
 
-/** Clear the target's in-flight marker only if it still names this remediation. ARGV: prefix, target, id */
+/** Clear the target's in-flight marker only if it still names this remediation. KEYS[1]: the marker. ARGV: id */
 export const RELEASE_ACTIVE = `
-local k = ARGV[1] .. ':active:' .. ARGV[2]
-if redis.call('GET', k) == ARGV[3] then return redis.call('DEL', k) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+`;
+
+/**
+ * Make a failed remediation the target's in-flight one again, unless another is. KEYS[1]: the marker.
+ * ARGV: id, activeTtl, prefix. Returns 1 when taken, 0 when another remediation of the target is in flight.
+ */
+export const TAKE_ACTIVE = `
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] then
+  local st = redis.call('HGET', ARGV[3] .. ':rem:' .. cur, 'state')
+  if st == 'queued' or st == 'deciding' then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+return 1
 `;

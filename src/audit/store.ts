@@ -3,29 +3,32 @@ import type { Redis } from 'ioredis';
 import type { Alert } from '../core/types.ts';
 import { incidentKey } from '../core/alerts.ts';
 import type { Decision } from '../policy/types.ts';
-import { ADMIT_FIRING, ADMIT_RESOLVED, RELEASE_ACTIVE } from './scripts.ts';
-import type { Admission, AdmitOutcome, RemediationRecord, RemediationState } from './types.ts';
+import { transitionFor, type RemediationEvent } from '../remediation/lifecycle.ts';
+import { ADMIT, RELEASE_ACTIVE, TAKE_ACTIVE, TRANSITION } from './scripts.ts';
+import type { Admission, AdmitOutcome, RemediationRecord, RemediationState, Verification } from './types.ts';
 
 const DAY = 24 * 3600;
+/** Alerts kept per record; later ones are only counted (alertsDropped). */
+export const MAX_ALERTS_PER_RECORD = 100;
 
 /**
- * EVALSHA first: the admission scripts run for every alert, and sending their
- * text each time is most of the request. Redis forgets scripts on restart or
- * SCRIPT FLUSH, so NOSCRIPT falls back to EVAL, which caches it again.
+ * EVALSHA first: the admission script runs for every notification, and
+ * sending its text each time is most of the request. Redis forgets scripts on
+ * restart or SCRIPT FLUSH, so NOSCRIPT falls back to EVAL, which caches it again.
  */
-async function runScript(redis: Redis, script: string, sha: string, args: string[]): Promise<unknown> {
+async function runScript(redis: Redis, script: string, sha: string, keys: string[], args: string[]) {
   try {
-    return await redis.evalsha(sha, 0, ...args);
+    return await redis.evalsha(sha, keys.length, ...keys, ...args);
   } catch (err) {
     if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-    return redis.eval(script, 0, ...args);
+    return redis.eval(script, keys.length, ...keys, ...args);
   }
 }
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
-const SHAS = new Map([ADMIT_FIRING, ADMIT_RESOLVED, RELEASE_ACTIVE].map((s) => [s, sha1(s)]));
-const run = (redis: Redis, script: string, ...args: string[]) =>
-  runScript(redis, script, SHAS.get(script) ?? sha1(script), args);
+const SHAS = new Map([ADMIT, TRANSITION, RELEASE_ACTIVE, TAKE_ACTIVE].map((s) => [s, sha1(s)]));
+const run = (redis: Redis, script: string, keys: string[], ...args: string[]) =>
+  runScript(redis, script, SHAS.get(script) ?? sha1(script), keys, args);
 
 export interface AuditStoreOptions {
   redis: Redis;
@@ -34,6 +37,8 @@ export interface AuditStoreOptions {
   retentionSeconds?: number;
   /** safety expiry of the per-target in-flight marker, should a worker vanish (default 6 h) */
   activeTtlSeconds?: number;
+  /** alerts kept per record (default 100); later ones are counted in alertsDropped */
+  maxAlertsPerRecord?: number;
 }
 
 export interface RecordPatch {
@@ -45,8 +50,13 @@ export interface RecordPatch {
   /** null clears an earlier attempt's error */
   error?: string | null;
   timeToRecoverySeconds?: number;
+  verification?: Verification;
   /** step name → ISO time */
   steps?: Record<string, string>;
+  mergeCommit?: string;
+  notHealed?: boolean;
+  /** steps to forget (e.g. a Slack claim, so a retried remediation may say "failed" again) */
+  clearSteps?: string[];
 }
 
 export interface ResolvedAdmission {
@@ -67,10 +77,22 @@ export interface RollbackHistory {
   lastRollbackAt: string | null;
 }
 
-/** Time-ordered, unguessable ids: listing by id is listing by creation. */
-export function newRemediationId(now: Date): string {
-  return `rem_${now.getTime().toString(36)}${randomBytes(6).toString('hex')}`;
+/**
+ * Time-ordered, unguessable ids: listing by id is listing by creation. One
+ * random base per notification; the admission script appends a counter for
+ * each remediation it creates, so repeats and attachments cost no randomness.
+ */
+export function remediationIdBase(now: Date): string {
+  return `rem_${now.getTime().toString(36)}${randomBytes(5).toString('hex')}`;
 }
+
+/** One alert of a notification, as admission takes it. */
+export type AdmissionItem =
+  | { kind: 'firing'; target: string; alert: Alert }
+  | { kind: 'resolved'; target: string; alert: Alert; resolvedAt: string };
+
+export type AdmissionResult =
+  (Admission & { kind: 'firing' }) | ({ kind: 'resolved' } & ResolvedAdmission) | { kind: 'unknown' };
 
 export type AuditStore = ReturnType<typeof createAuditStore>;
 
@@ -78,7 +100,54 @@ export function createAuditStore(opts: AuditStoreOptions) {
   const { redis, prefix } = opts;
   const ttl = opts.retentionSeconds ?? 90 * DAY;
   const activeTtl = opts.activeTtlSeconds ?? 6 * 3600;
+  const maxAlerts = opts.maxAlertsPerRecord ?? MAX_ALERTS_PER_RECORD;
   const remKey = (id: string) => `${prefix}:rem:${id}`;
+
+  /** A whole notification in one script call; results in the order of `items`. */
+  async function admit(
+    items: readonly AdmissionItem[],
+    p: { targetsFiring: number; now: Date; dryRun: boolean },
+  ): Promise<AdmissionResult[]> {
+    if (items.length === 0) return [];
+    const wire = items.map((it) =>
+      it.kind === 'firing'
+        ? ['f', it.target, incidentKey(it.alert), JSON.stringify(it.alert)]
+        : ['r', it.target, incidentKey(it.alert), it.resolvedAt],
+    );
+    const res = (await run(
+      redis,
+      ADMIT,
+      [`${prefix}:rems`],
+      prefix,
+      p.now.toISOString(),
+      String(p.now.getTime()),
+      String(ttl),
+      String(activeTtl),
+      p.dryRun ? '1' : '0',
+      String(p.targetsFiring),
+      remediationIdBase(p.now),
+      String(maxAlerts),
+      JSON.stringify(wire),
+    )) as string[];
+    return items.map((_, i): AdmissionResult => {
+      const [outcome = '', id = '', state = '', all = '', resolvedAt = ''] = res.slice(5 * i, 5 * i + 5);
+      if (outcome === 'unknown') return { kind: 'unknown' };
+      if (outcome === 'resolved')
+        return {
+          kind: 'resolved',
+          remediationId: id,
+          state: state as RemediationState,
+          allResolved: Number(all) >= 1,
+          resolvedAt,
+        };
+      return {
+        kind: 'firing',
+        outcome: outcome as AdmitOutcome,
+        remediationId: id,
+        state: state as RemediationState,
+      };
+    });
+  }
 
   async function admitFiring(p: {
     target: string;
@@ -87,22 +156,9 @@ export function createAuditStore(opts: AuditStoreOptions) {
     now: Date;
     dryRun: boolean;
   }): Promise<Admission> {
-    const res = (await run(
-      redis,
-      ADMIT_FIRING,
-      prefix,
-      p.target,
-      incidentKey(p.alert),
-      newRemediationId(p.now),
-      p.now.toISOString(),
-      JSON.stringify(p.alert),
-      String(p.targetsFiring),
-      String(ttl),
-      String(activeTtl),
-      p.dryRun ? '1' : '0',
-      String(p.now.getTime()),
-    )) as [AdmitOutcome, string, RemediationState];
-    return { outcome: res[0], remediationId: res[1], state: res[2] };
+    const [r] = await admit([{ kind: 'firing', target: p.target, alert: p.alert }], p);
+    if (r?.kind !== 'firing') throw new Error('admission: no result');
+    return { outcome: r.outcome, remediationId: r.remediationId, state: r.state };
   }
 
   /** `resolvedAt`: when the alert resolved (its endsAt), recorded as the step `resolved` once every incident has. */
@@ -111,14 +167,17 @@ export function createAuditStore(opts: AuditStoreOptions) {
     alert: Alert;
     resolvedAt: string;
   }): Promise<ResolvedAdmission | null> {
-    const res = (await run(redis, ADMIT_RESOLVED, prefix, p.target, incidentKey(p.alert), p.resolvedAt)) as
-      [] | [string, RemediationState, number, number, string];
-    if (res.length === 0) return null;
+    const [r] = await admit([{ kind: 'resolved', ...p }], {
+      targetsFiring: 0,
+      now: new Date(),
+      dryRun: false,
+    });
+    if (r?.kind !== 'resolved') return null;
     return {
-      remediationId: res[0],
-      state: res[1],
-      allResolved: res[2] >= 1,
-      resolvedAt: res[4] || p.resolvedAt,
+      remediationId: r.remediationId,
+      state: r.state,
+      allResolved: r.allResolved,
+      resolvedAt: r.resolvedAt || p.resolvedAt,
     };
   }
 
@@ -139,16 +198,29 @@ export function createAuditStore(opts: AuditStoreOptions) {
     return (await getMany([id]))[0] ?? null;
   }
 
-  async function list(p: { target?: string; limit: number }): Promise<RemediationRecord[]> {
-    const index = p.target ? `${prefix}:rems:t:${p.target}` : `${prefix}:rems`;
-    const ids = await redis.zrevrange(index, 0, p.limit * 2);
+  /** Newest first; `state: 'failed'` reads the dead-letter index, other states filter the newest 1,000. */
+  async function list(p: {
+    target?: string;
+    state?: RemediationState;
+    limit: number;
+  }): Promise<RemediationRecord[]> {
+    const index =
+      p.state === 'failed'
+        ? `${prefix}:rems:failed`
+        : p.target
+          ? `${prefix}:rems:t:${p.target}`
+          : `${prefix}:rems`;
+    const ids = await redis.zrevrange(index, 0, p.state && p.state !== 'failed' ? 999 : p.limit * 2);
     const found = await getMany(ids);
     const expired = ids.filter((_, i) => found[i] === null);
     if (expired.length) await redis.zrem(index, ...expired); // expired records: drop their index entries
-    return found.filter((r): r is RemediationRecord => r !== null).slice(0, p.limit);
+    return found
+      .filter((r): r is RemediationRecord => r !== null)
+      .filter((r) => (p.state ? r.state === p.state : true) && (p.target ? r.target === p.target : true))
+      .slice(0, p.limit);
   }
 
-  async function update(id: string, patch: RecordPatch, now: Date): Promise<void> {
+  function patchFields(patch: RecordPatch, now: Date): Record<string, string> {
     const fields: Record<string, string> = { updatedAt: now.toISOString() };
     if (patch.state) fields.state = patch.state;
     if (patch.change !== undefined) fields.change = JSON.stringify(patch.change);
@@ -157,9 +229,61 @@ export function createAuditStore(opts: AuditStoreOptions) {
     if (patch.reason !== undefined) fields.reason = patch.reason;
     if (typeof patch.error === 'string') fields.error = patch.error;
     if (patch.timeToRecoverySeconds !== undefined) fields.ttr = String(patch.timeToRecoverySeconds);
+    if (patch.mergeCommit !== undefined) fields.mergeCommit = patch.mergeCommit;
+    if (patch.notHealed) fields.notHealed = '1';
+    if (patch.verification) fields.verification = JSON.stringify(patch.verification);
     for (const [step, at] of Object.entries(patch.steps ?? {})) fields[`step:${step}`] = at;
+    return fields;
+  }
+
+  /** Checkpoint fields without a state change. */
+  async function update(id: string, patch: RecordPatch, now: Date): Promise<void> {
+    const fields = patchFields(patch, now);
     if (patch.error === null) await redis.multi().hset(remKey(id), fields).hdel(remKey(id), 'error').exec();
     else await redis.hset(remKey(id), fields);
+  }
+
+  /**
+   * Apply a row of the lifecycle table as a compare-and-set: written only when
+   * the record is in one of the row's from-states. `applied: false` tells the
+   * caller another worker (or an operator) got there first.
+   */
+  async function transition(
+    id: string,
+    event: RemediationEvent,
+    patch: Omit<RecordPatch, 'state'>,
+    now: Date,
+    guard: { requireStep?: string } = {},
+  ): Promise<{ applied: boolean; previous: RemediationState | null }> {
+    const t = transitionFor(event);
+    const fields = patchFields({ ...patch, steps: { [t.to]: now.toISOString(), ...patch.steps } }, now);
+    const res = (await run(
+      redis,
+      TRANSITION,
+      [remKey(id), `${prefix}:rems:failed`],
+      [...new Set(t.from)].join(','),
+      t.to,
+      JSON.stringify(fields),
+      JSON.stringify([
+        ...(patch.error === null ? ['error'] : []),
+        ...(patch.clearSteps ?? []).map((k) => `step:${k}`),
+      ]),
+      String(now.getTime()),
+      guard.requireStep ? `step:${guard.requireStep}` : '',
+    )) as [number, string];
+    return { applied: res[0] === 1, previous: (res[1] || null) as RemediationState | null };
+  }
+
+  /** Slack says each outcome once: the first caller to claim a kind sends it. */
+  async function claimNotification(id: string, kind: string, now: Date): Promise<boolean> {
+    return (await redis.hsetnx(remKey(id), `step:notified_${kind}`, now.toISOString())) === 1;
+  }
+
+  /** Make a failed remediation its target's in-flight one again; false when another one is in flight. */
+  async function takeActive(target: string, id: string): Promise<boolean> {
+    return (
+      (await run(redis, TAKE_ACTIVE, [`${prefix}:active:${target}`], id, String(activeTtl), prefix)) === 1
+    );
   }
 
   /**
@@ -176,7 +300,7 @@ export function createAuditStore(opts: AuditStoreOptions) {
   }
 
   async function releaseActive(target: string, id: string): Promise<void> {
-    await run(redis, RELEASE_ACTIVE, prefix, target, id);
+    await run(redis, RELEASE_ACTIVE, [`${prefix}:active:${target}`], id);
   }
 
   async function recordRollback(target: string, id: string, at: Date): Promise<void> {
@@ -208,12 +332,33 @@ export function createAuditStore(opts: AuditStoreOptions) {
     };
   }
 
+  /** Remediations of the target whose merged rollback did not heal, in the last day. */
+  async function notHealedSince(target: string, since: Date): Promise<number> {
+    return redis.zcount(`${prefix}:nothealed:${target}`, since.getTime(), '+inf');
+  }
+
+  async function recordNotHealed(target: string, id: string, at: Date): Promise<void> {
+    const key = `${prefix}:nothealed:${target}`;
+    await redis
+      .multi()
+      .zadd(key, at.getTime(), id)
+      .zremrangebyscore(key, '-inf', at.getTime() - 30 * DAY * 1000)
+      .expire(key, 30 * DAY)
+      .exec();
+  }
+
   return {
+    admit,
     admitFiring,
     admitResolved,
     get,
     list,
     update,
+    transition,
+    claimNotification,
+    takeActive,
+    notHealedSince,
+    recordNotHealed,
     claimResolution,
     releaseResolution,
     releaseActive,
@@ -246,5 +391,9 @@ function toRecord(h: Record<string, string>, alerts: string[]): RemediationRecor
     dryRun: h.dryRun === '1',
     steps,
     timeToRecoverySeconds: h.ttr ? Number(h.ttr) : null,
+    mergeCommit: h.mergeCommit ?? null,
+    notHealed: h.notHealed === '1',
+    alertsDropped: Number(h.alertsDropped ?? 0),
+    verification: parseJson(h.verification),
   };
 }

@@ -3,6 +3,7 @@ import Value from 'typebox/value';
 import { parse } from 'yaml';
 import { RewindError } from '../core/errors.ts';
 import type { Target } from '../core/types.ts';
+import { clusterPrefix, parseRedisUrl } from './redis-url.ts';
 import { ConfigFileSchema, type ConfigFile } from './schema.ts';
 
 export type GitHubAuth =
@@ -19,6 +20,10 @@ export interface Config {
   server: { host: string; port: number; bodyLimit: number; webhookToken: string | null };
   worker: { concurrency: number };
   slackWebhookUrl: string | null;
+  /** Argo CD API; url null when no target uses Argo CD */
+  argocd: { url: string | null; token: string | null };
+  /** HMAC key of `generic-hmac` Flux Receivers (null: plain `generic` Receivers) */
+  fluxReceiverSecret: string | null;
   dryRun: boolean;
   logLevel: string;
   targets: readonly Target[];
@@ -144,8 +149,7 @@ export function buildConfig(text: string, file: string, env: Env): Config {
   }
   const c = validateConfigFile(doc, file);
   const redisUrl = env.REDIS_URL || c.redis?.url || 'redis://127.0.0.1:6379';
-  if (!/^rediss?:\/\//.test(redisUrl))
-    throw new RewindError('config_invalid', 'environment: REDIS_URL: must start with redis:// or rediss://');
+  const redisTarget = parseRedisUrl(redisUrl);
   const apiUrl = (env.GITHUB_API_URL || c.github?.apiUrl || 'https://api.github.com').replace(/\/+$/, '');
   const config: Config = {
     file,
@@ -154,7 +158,7 @@ export function buildConfig(text: string, file: string, env: Env): Config {
       author: c.github?.author ?? { name: 'rewind-bot', email: 'rewind-bot@users.noreply.github.com' },
       auth: githubAuth(env),
     },
-    redis: { url: redisUrl, prefix: c.redis?.prefix ?? 'rewind' },
+    redis: { url: redisUrl, prefix: clusterPrefix(c.redis?.prefix ?? 'rewind', redisTarget) },
     policy: {
       wasm: c.policy?.wasm ?? 'policies/build/policy.wasm',
       data: c.policy?.data ?? 'policies/data.json',
@@ -167,11 +171,56 @@ export function buildConfig(text: string, file: string, env: Env): Config {
     },
     worker: { concurrency: c.worker?.concurrency ?? 2 },
     slackWebhookUrl: readSecret(env, 'SLACK_WEBHOOK_URL'),
+    argocd: argocdSettings(file, c, env),
+    fluxReceiverSecret: readSecret(env, 'REWIND_FLUX_RECEIVER_SECRET'),
     dryRun: envBool(env, 'REWIND_DRY_RUN'),
     logLevel: env.LOG_LEVEL || 'info',
     targets: c.targets.map((t) => ({ ...t, reviewers: t.reviewers ?? [] })),
   };
   return deepFreeze(config);
+}
+
+/**
+ * The `argocd` CLI's ARGOCD_SERVER is usually host[:port] without a scheme; rewind
+ * takes both forms (no scheme = https). Needed only when a target names an app.
+ */
+function argocdSettings(file: string, c: ConfigFile, env: Env): Config['argocd'] {
+  c.targets.forEach((t, i) => {
+    if (t.verify?.timeout !== undefined && parseDuration(t.verify.timeout) <= 0)
+      fail(file, `targets[${i}].verify.timeout`, 'must be longer than 0');
+  });
+  const raw = (env.ARGOCD_SERVER || c.argocd?.url || '').trim();
+  const token = readSecret(env, 'ARGOCD_AUTH_TOKEN');
+  const users = c.targets.filter((t) => t.argocd);
+  if (!raw) {
+    if (users.length)
+      fail(file, 'argocd.url', `target ${users[0]?.name} uses Argo CD; set argocd.url or ARGOCD_SERVER`);
+    return { url: null, token };
+  }
+  const url = (/^https?:\/\//i.test(raw) ? raw : `https://${raw}`).replace(/\/+$/, '');
+  try {
+    new URL(url);
+  } catch {
+    throw new RewindError(
+      'config_invalid',
+      `argocd.url / ARGOCD_SERVER: "${raw}" is not a URL or host[:port]`,
+    );
+  }
+  if (users.length && !token)
+    throw new RewindError(
+      'config_invalid',
+      `environment: ARGOCD_AUTH_TOKEN is not set; target ${users[0]?.name} uses Argo CD`,
+    );
+  return { url, token };
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "10m" → 600000; the schema already checked the shape. */
+export function parseDuration(text: string): number {
+  const m = /^([0-9]+)(ms|s|m|h)$/.exec(text);
+  if (!m) throw new RewindError('config_invalid', `"${text}" is not a duration like 30s, 10m or 1h`);
+  return Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000);
 }
 
 export function loadConfig(env: Env, fileOverride?: string): Config {

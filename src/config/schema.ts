@@ -2,6 +2,46 @@ import Type, { type Static } from 'typebox';
 
 const NonEmpty = Type.String({ minLength: 1 });
 
+/** Kubernetes object names (DNS-1123 subdomain). */
+const K8S_NAME = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$';
+
+/** SPEC "After the merge": what the GitOps engine is asked and told after a rollback merges. */
+const AfterMergeFields = {
+  argocd: Type.Optional(
+    Type.Object(
+      {
+        app: Type.String({ pattern: K8S_NAME }),
+        appNamespace: Type.Optional(Type.String({ pattern: K8S_NAME })),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  flux: Type.Optional(
+    Type.Object(
+      {
+        receiver: Type.String({ pattern: '^https?://' }),
+        /** "namespace/name" of the Kustomization whose events verify the rollback */
+        kustomization: Type.String({
+          pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  verify: Type.Optional(
+    Type.Object(
+      { timeout: Type.Optional(Type.String({ pattern: '^[0-9]+(ms|s|m|h)$' })) },
+      { additionalProperties: false },
+    ),
+  ),
+  hold: Type.Optional(
+    Type.Object(
+      { imageUpdater: Type.Optional(Type.String({ pattern: '^[^/].*\\.ya?ml$' })) },
+      { additionalProperties: false },
+    ),
+  ),
+};
+
 export const TargetSchema = Type.Object(
   {
     name: Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' }),
@@ -13,12 +53,19 @@ export const TargetSchema = Type.Object(
     environment: Type.String({ pattern: '^[a-z0-9-]+$' }),
     reviewers: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+(/[A-Za-z0-9_.-]+)?$' }))),
     tagKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' })),
+    ...AfterMergeFields,
   },
   { additionalProperties: false },
 );
 
 export const ConfigFileSchema = Type.Object(
   {
+    argocd: Type.Optional(
+      Type.Object(
+        { url: Type.Optional(Type.String({ pattern: '^https?://' })) },
+        { additionalProperties: false },
+      ),
+    ),
     github: Type.Optional(
       Type.Object(
         {
@@ -36,8 +83,8 @@ export const ConfigFileSchema = Type.Object(
     redis: Type.Optional(
       Type.Object(
         {
-          url: Type.Optional(Type.String({ pattern: '^rediss?://' })),
-          prefix: Type.Optional(Type.String({ pattern: '^[a-zA-Z0-9:_-]+$' })),
+          url: Type.Optional(Type.String({ pattern: '^rediss?(\\+cluster)?://' })),
+          prefix: Type.Optional(Type.String({ pattern: '^[a-zA-Z0-9:_{}-]+$' })),
         },
         { additionalProperties: false },
       ),

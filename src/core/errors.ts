@@ -17,6 +17,14 @@ export type ErrorCode =
   | 'policy_unavailable'
   | 'policy_invalid_output'
   | 'queue_unavailable'
+  | 'argocd_auth'
+  | 'argocd_not_found'
+  | 'argocd_unavailable'
+  | 'argocd_busy'
+  | 'argocd_refused'
+  | 'argocd_invalid'
+  | 'flux_unavailable'
+  | 'flux_refused'
   | 'in_progress'
   | 'not_found';
 
@@ -38,4 +46,18 @@ export function isRetryable(err: unknown): boolean {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Not a failure: the job looks again after `delayMs` (verification polling Argo CD).
+ * The worker re-schedules the same job, so its id stays the same and no attempt is used up.
+ */
+export class PollLater extends Error {
+  readonly delayMs: number;
+
+  constructor(delayMs: number, reason: string) {
+    super(reason);
+    this.name = 'PollLater';
+    this.delayMs = delayMs;
+  }
 }

@@ -17,6 +17,18 @@ export interface RollbackPlan {
   mergeBody: string;
   prBody: string;
   labels: string[];
+  /** the hold's second file, committed with the rollback */
+  extraFiles?: { path: string; content: string }[];
+}
+
+/** What the rollback commit does to stop an image auto-updater from re-applying the bad tag. */
+export interface HoldPlan {
+  /** Flux setter markers disabled on the rolled-back line */
+  markers: number;
+  /** the Image Updater file and its new content, when the tag was added to its ignore list */
+  ignoreFile?: { path: string; content: string };
+  /** why (part of) the hold could not be written; the rollback goes ahead without it */
+  problem?: string;
 }
 
 export function branchPrefix(target: Target): string {
@@ -35,8 +47,9 @@ export interface PlanInput {
   current: CurrentRelease;
   candidate: RollbackCandidate;
   decision: Decision;
-  /** the file with only the version changed */
+  /** the file with only the version changed (and held markers) */
   content: string;
+  hold?: HoldPlan;
 }
 
 function policyLine(decision: Decision): string {
@@ -76,6 +89,7 @@ export function buildPlan(p: PlanInput): RollbackPlan {
     '**Why**',
     ...decision.reasons.map((r) => `- ${escapeMarkdown(r)}`),
     '',
+    ...holdLines(p.hold, target.name, from),
     `Remediation \`${p.remediationId}\`. Revert this commit to roll forward again.`,
     // Repeated here for a human who squash-merges with GitHub's "pull request title and
     // description" message: the commit on the base branch then still carries them.
@@ -93,5 +107,26 @@ export function buildPlan(p: PlanInput): RollbackPlan {
     mergeBody,
     prBody,
     labels: [REWIND_LABEL, ...decision.labels.filter((l) => l !== REWIND_LABEL)],
+    ...(p.hold?.ignoreFile ? { extraFiles: [p.hold.ignoreFile] } : {}),
   };
+}
+
+function holdLines(hold: HoldPlan | undefined, target: string, from: string): string[] {
+  if (!hold || (!hold.markers && !hold.ignoreFile && !hold.problem)) return [];
+  return [
+    '**Hold** (so the image auto-updater does not re-apply `' + from + '`)',
+    ...(hold.markers
+      ? [
+          '- The Flux `$imagepolicy` marker on the rolled-back line is disabled (`# rewind-hold {"imagepolicy-held": …}`).',
+        ]
+      : []),
+    ...(hold.ignoreFile
+      ? [
+          `- \`${from}\` is added to the ignore list in \`${hold.ignoreFile.path}\` (lines marked \`# rewind-hold\`).`,
+        ]
+      : []),
+    ...(hold.problem ? [`- Not held: ${escapeMarkdown(hold.problem)}`] : []),
+    `- Lift it with \`rewind release ${target}\` or \`POST /v1/targets/${target}/release\`: a pull request restores the marker byte for byte and removes the tag.`,
+    '',
+  ];
 }

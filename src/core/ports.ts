@@ -32,7 +32,17 @@ export interface PullRequest {
   title: string;
   state: 'open' | 'closed';
   merged: boolean;
+  /** the commit on the base branch once merged */
+  mergeCommitSha?: string | null;
 }
+
+/** What enabling auto-merge achieved. */
+export type AutoMergeResult =
+  | { kind: 'enabled' }
+  /** GitHub merged at once (the checks had passed meanwhile) */
+  | { kind: 'merged' }
+  /** the repository does not allow auto-merge: the PR waits for a human */
+  | { kind: 'unavailable'; reason: string };
 
 export interface ChangeRequest {
   file: FileRef;
@@ -42,6 +52,8 @@ export interface ChangeRequest {
   headBranch: string;
   /** the whole new file content */
   content: string;
+  /** more files of the same repo in the same commit (the hold's ignore list), whole new contents */
+  extraFiles?: readonly { path: string; content: string }[];
   commitMessage: string;
   author: { name: string; email: string };
   title: string;
@@ -71,7 +83,12 @@ export interface GitOpsRepository {
    */
   fileHistory(ref: FileRef, opts?: HistoryWalkOptions): AsyncGenerator<FileCommit, HistoryWalkEnd, undefined>;
   /** The open pull request labelled `rewind` whose head branch starts with `headPrefix`, if any. */
-  findOpenPullRequest(repo: RepoRef, headPrefix: string): Promise<PullRequest | null>;
+  findOpenPullRequest(
+    repo: RepoRef,
+    headPrefix: string,
+    /** unlabelled too: a PR whose labelling was cut short (its head branch alone names it rewind's) */
+    opts?: { unlabelled?: boolean },
+  ): Promise<PullRequest | null>;
   /**
    * Idempotently: branch `headBranch` from base.commitSha, one commit writing
    * `content` to the path (skipped when the branch already has it), the pull
@@ -81,6 +98,17 @@ export interface GitOpsRepository {
   proposeChange(req: ChangeRequest): Promise<PullRequest>;
   /** Squash merge. Returns the merge commit sha. */
   mergePullRequest(req: MergeRequest): Promise<{ sha: string }>;
+  /** The pull request as GitHub has it now (merged? merge commit?): what a resumed remediation trusts. */
+  getPullRequest(repo: RepoRef, number: number): Promise<PullRequest>;
+  /**
+   * Squash auto-merge (GraphQL enablePullRequestAutoMerge): GitHub merges once
+   * required checks and reviews pass. Idempotent.
+   */
+  enableAutoMerge(
+    repo: RepoRef,
+    number: number,
+    req: { commitTitle: string; commitMessage: string },
+  ): Promise<AutoMergeResult>;
   /** Comment, then close; deletes the head branch. No-op when already closed. */
   closePullRequest(repo: RepoRef, number: number, comment: string): Promise<void>;
 }

@@ -27,6 +27,14 @@ export interface Target {
   reviewers: readonly string[];
   /** Helm values: explicit dotted path of the tag (e.g. "subchart.image.tag") */
   tagKey?: string;
+  /** Argo CD Application to refresh, sync and verify after the merge */
+  argocd?: { app: string; appNamespace?: string };
+  /** Flux Receiver to call after the merge; the Kustomization ("ns/name") whose events verify it */
+  flux?: { receiver: string; kustomization: string };
+  /** how long verification may take (default 10 minutes) */
+  verify?: { timeout?: string };
+  /** auto-updater hold: an Argo CD Image Updater resource or Application in the same repo */
+  hold?: { imageUpdater?: string };
 }
 
 /**

@@ -14,6 +14,7 @@ import type {
   MergeRequest,
   PullRequest,
   RepoRef,
+  AutoMergeResult,
 } from '../core/ports.ts';
 import type { FileCommit } from '../core/types.ts';
 import { call, githubMessage, httpStatus } from './errors.ts';
@@ -36,6 +37,8 @@ interface PullLike {
   state: string;
   merged?: boolean;
   merged_at: string | null;
+  merge_commit_sha?: string | null;
+  node_id?: string;
   head: { ref: string; sha: string; repo: { full_name: string } | null };
   labels: ({ name?: string } | string)[];
   requested_reviewers?: ({ login: string } | null)[] | null;
@@ -50,6 +53,7 @@ function toPullRequest(p: PullLike, headSha = p.head.sha): PullRequest {
     title: p.title,
     state: p.state === 'closed' ? 'closed' : 'open',
     merged: p.merged ?? p.merged_at !== null,
+    mergeCommitSha: (p.merged ?? p.merged_at !== null) ? (p.merge_commit_sha ?? null) : null,
   };
 }
 
@@ -64,6 +68,20 @@ const contentsConflict = (status: number, message: string): boolean =>
 /** 409 "Head branch was modified"; 405 "Base branch was modified" while GitHub recomputes mergeability. */
 const mergeConflict = (status: number, message: string): boolean =>
   status === 409 || (status === 405 && /branch was modified/i.test(message));
+
+/** GitHub's mutation; the emulator keeps a copy of this document. */
+export const ENABLE_AUTO_MERGE = `
+mutation RewindEnableAutoMerge($pullRequestId: ID!, $commitHeadline: String, $commitBody: String) {
+  enablePullRequestAutoMerge(input: {pullRequestId: $pullRequestId, mergeMethod: SQUASH, commitHeadline: $commitHeadline, commitBody: $commitBody}) {
+    pullRequest { number autoMergeRequest { enabledAt } }
+  }
+}`;
+
+function autoMergeErrors(err: unknown): string[] {
+  const errors = (err as { errors?: unknown } | null)?.errors;
+  if ((err as Error | null)?.name !== 'GraphqlResponseError' || !Array.isArray(errors)) return [];
+  return (errors as { message?: unknown }[]).map((e) => (typeof e.message === 'string' ? e.message : ''));
+}
 
 export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRepository {
   const { octokit } = opts;
@@ -161,7 +179,15 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
         owner,
         repo,
         base_tree: baseCommit.data.tree.sha,
-        tree: [{ path, mode: '100644', type: 'blob', content: req.content }],
+        tree: [
+          { path, mode: '100644', type: 'blob', content: req.content },
+          ...(req.extraFiles ?? []).map((f) => ({
+            path: f.path,
+            mode: '100644' as const,
+            type: 'blob' as const,
+            content: f.content,
+          })),
+        ],
       }),
     );
     const commit = await call(`commit ${path} for ${req.headBranch}`, () =>
@@ -237,7 +263,11 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
       return fileHistory(octokit, ref, opts.history, walk);
     },
 
-    async findOpenPullRequest(r: RepoRef, headPrefix: string): Promise<PullRequest | null> {
+    async findOpenPullRequest(
+      r: RepoRef,
+      headPrefix: string,
+      opts: { unlabelled?: boolean } = {},
+    ): Promise<PullRequest | null> {
       const pages = octokit.paginate.iterator(octokit.rest.pulls.list, {
         owner: r.owner,
         repo: r.repo,
@@ -248,7 +278,9 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
         for await (const page of pages) {
           const hit = (page.data as PullLike[]).find(
             (p) =>
-              p.head.ref.startsWith(headPrefix) && sameRepo(p, r) && labelNames(p).includes(REWIND_LABEL),
+              p.head.ref.startsWith(headPrefix) &&
+              sameRepo(p, r) &&
+              (opts.unlabelled === true || labelNames(p).includes(REWIND_LABEL)),
           );
           if (hit !== undefined) return toPullRequest(hit);
         }
@@ -276,7 +308,10 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
       }
       let pull: PullLike | undefined;
       let headSha: string | undefined;
-      if (created) {
+      if (created && req.extraFiles?.length) {
+        // two files in one commit: the contents API writes one, the Git Data API a whole tree
+        headSha = await replaceBranchCommit(req);
+      } else if (created) {
         const res = await call(
           `commit ${path} on ${req.headBranch}`,
           () =>
@@ -298,7 +333,17 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
         // A retry of this remediation finds its branch and PR: nothing to write when the content is there.
         pull = await findOpenPullFor(req.file, req.headBranch, req.file.branch);
         const onBranch = await fileAt(req.file, req.headBranch, `read ${path} on ${req.headBranch}`);
-        if (pull === undefined || onBranch?.content !== req.content) headSha = await replaceBranchCommit(req);
+        let same = onBranch?.content === req.content;
+        for (const f of req.extraFiles ?? []) {
+          if (!same) break;
+          const extra = await fileAt(
+            { ...req.file, path: f.path },
+            req.headBranch,
+            `read ${f.path} on ${req.headBranch}`,
+          );
+          same = extra?.content === f.content;
+        }
+        if (pull === undefined || !same) headSha = await replaceBranchCommit(req);
       }
       pull ??= await ensurePull(req);
       const wanted = [...new Set([REWIND_LABEL, ...req.labels])];
@@ -330,6 +375,37 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
         { isConflict: mergeConflict },
       );
       return { sha: res.data.sha };
+    },
+
+    async getPullRequest(r: RepoRef, number: number): Promise<PullRequest> {
+      const res = await call(`read #${number} of ${r.owner}/${r.repo}`, () =>
+        octokit.rest.pulls.get({ owner: r.owner, repo: r.repo, pull_number: number }),
+      );
+      return toPullRequest(res.data as PullLike);
+    },
+
+    async enableAutoMerge(r: RepoRef, number: number, req): Promise<AutoMergeResult> {
+      const pr = (
+        await call(`read #${number} of ${r.owner}/${r.repo}`, () =>
+          octokit.rest.pulls.get({ owner: r.owner, repo: r.repo, pull_number: number }),
+        )
+      ).data as PullLike;
+      if (pr.merged === true) return { kind: 'merged' };
+      try {
+        await octokit.graphql(ENABLE_AUTO_MERGE, {
+          pullRequestId: pr.node_id,
+          commitHeadline: req.commitTitle,
+          commitBody: req.commitMessage,
+        });
+        return { kind: 'enabled' };
+      } catch (err) {
+        const messages = autoMergeErrors(err);
+        // GitHub refuses to arm auto-merge on a PR it could merge right now ("clean status"): the caller merges.
+        if (messages.some((m) => /clean status/i.test(m))) return { kind: 'merged' };
+        const off = messages.find((m) => /auto ?merge is not allowed/i.test(m));
+        if (off !== undefined) return { kind: 'unavailable', reason: off };
+        return call(`enable auto-merge on #${number}`, () => Promise.reject(err));
+      }
     },
 
     async closePullRequest(r: RepoRef, number: number, comment: string): Promise<void> {

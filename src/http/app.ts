@@ -2,16 +2,19 @@ import Fastify, { type FastifyError } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { bearerMatches } from './auth.ts';
+import { bearerChecker } from './auth.ts';
 import type { AppDeps } from './deps.ts';
 import { remediationRoutes } from './remediations.ts';
 import { webhookRoutes } from './webhook.ts';
+import { fluxRoutes } from './flux.ts';
+import { targetRoutes } from './targets.ts';
 
 /** Fastify's own error codes → the SPEC's `{"error", "message"}` codes. */
 const ERROR_CODES: Record<number, string> = {
   400: 'bad_request',
   401: 'unauthorized',
   404: 'not_found',
+  405: 'method_not_allowed',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   503: 'queue_unavailable',
@@ -45,12 +48,13 @@ export async function buildApp(deps: AppDeps) {
     reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
 
+  const bearerMatches = bearerChecker(deps.webhookToken);
   app.addHook('onRequest', async (req, reply) => {
     // The matched route decides, not the raw URL: the router also reaches /v1 routes through
     // percent-encoded paths (/%761/...) and absolute-form targets (http://host/v1/...).
     const route = req.routeOptions.url ?? '';
     if (!route.startsWith('/v1/') && !req.url.startsWith('/v1/')) return;
-    if (!bearerMatches(req.headers.authorization, deps.webhookToken)) {
+    if (!bearerMatches(req.headers.authorization)) {
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer realm="rewind"')
@@ -94,6 +98,8 @@ export async function buildApp(deps: AppDeps) {
     if (deps.webhookToken.length === 0) throw new Error('buildApp: webhookToken must not be empty');
     await app.register(webhookRoutes(deps));
     await app.register(remediationRoutes(deps));
+    await app.register(targetRoutes(deps));
+    await app.register(fluxRoutes(deps));
   }
   return app;
 }

@@ -1,14 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
 /**
  * Constant-time bearer check. Both sides are hashed first so the comparison
- * takes the same time whatever the length of what the client sent.
+ * takes the same time whatever the length of what the client sent; the
+ * token's own hash is computed once, not on every request.
  */
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
-  const given = createHash('sha256')
-    .update(m?.[1]?.trim() ?? '')
-    .digest();
-  const want = createHash('sha256').update(token).digest();
-  return timingSafeEqual(given, want) && m !== null;
+export function bearerChecker(token: string): (header: string | undefined) => boolean {
+  const want = sha256(token);
+  return (header) => {
+    const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
+    return timingSafeEqual(sha256(m?.[1]?.trim() ?? ''), want) && m !== null;
+  };
 }

@@ -94,9 +94,43 @@ export const RemediationSchema = Type.Object({
   dryRun: Type.Boolean(),
   steps: Type.Record(Type.String(), Type.String()),
   timeToRecoverySeconds: Type.Union([Type.Number(), Type.Null()]),
+  mergeCommit: Type.Union([Type.String(), Type.Null()]),
+  notHealed: Type.Boolean(),
+  alertsDropped: Type.Integer(),
+  verification: Type.Optional(
+    Type.Union([
+      Type.Object({
+        engine: Type.String(),
+        mergeCommit: Type.String(),
+        mergedAt: Type.String(),
+        deadline: Type.String(),
+        result: Type.String(),
+        reason: Type.Union([Type.String(), Type.Null()]),
+        seconds: Type.Union([Type.Number(), Type.Null()]),
+      }),
+      Type.Null(),
+    ]),
+  ),
 });
+
+export const STATES = [
+  'queued',
+  'deciding',
+  'noop',
+  'denied',
+  'planned',
+  'pr_opened',
+  'auto_merge',
+  'merged',
+  'closed',
+  'failed',
+  'verified',
+  'unverified',
+] as const;
 
 export const ListQuerySchema = Type.Object({
   target: Type.Optional(Type.String({ pattern: '^[a-z0-9-]{1,63}$' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  /** `failed` is the dead-letter view */
+  state: Type.Optional(Type.Union(STATES.map((s) => Type.Literal(s)))),
 });

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { triage } from '../core/alerts.ts';
 import type { Alert } from '../core/types.ts';
+import type { AdmissionItem } from '../audit/store.ts';
+import type { JobData } from '../queue/queue.ts';
 import { ErrorSchema, WebhookAcceptedSchema, WebhookSchema, payloadAlerts } from './schemas.ts';
 import type { AppDeps } from './deps.ts';
 import { QueueUnavailableError } from './errors.ts';
@@ -36,54 +38,59 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
         const now = deps.clock.now();
         const remediations = new Map<string, string>();
         const accepted = new Set<Alert>();
-        const toEnqueue = new Set<string>();
-        try {
-          for (const group of t.firing) {
-            for (const alert of group.alerts) {
-              const adm = await deps.store.admitFiring({
-                target: group.target.name,
-                alert,
-                targetsFiring: t.targetsFiring,
-                now,
-                dryRun: deps.dryRun,
-              });
-              if (adm.state === 'queued') toEnqueue.add(adm.remediationId);
-              accepted.add(alert);
-              remediations.set(adm.remediationId, group.target.name);
-              deps.metrics.alerts.inc({
-                status: 'firing',
-                outcome: adm.outcome === 'seen_again' ? 'seen_again' : 'accepted',
-              });
-              // repeats arrive every group_interval and in storms: keep them out of the info log
-              req.log[adm.outcome === 'seen_again' ? 'debug' : 'info'](
-                { remediationId: adm.remediationId, target: group.target.name, outcome: adm.outcome },
-                'firing alert admitted',
-              );
-            }
-          }
-          // A job that is still queued is (re-)added, once per remediation: a no-op when it exists,
-          // a repair when an earlier delivery stored the record but died before enqueuing.
-          for (const remediationId of toEnqueue)
-            await deps.queue.enqueue({ kind: 'remediate', remediationId });
-          for (const r of t.resolutions) {
+        // the whole notification, in order: firing alerts first, so a resolution in the same
+        // notification finds the remediation its firing sibling created
+        const items: AdmissionItem[] = [
+          ...t.firing.flatMap((g) =>
+            g.alerts.map((alert) => ({ kind: 'firing' as const, target: g.target.name, alert })),
+          ),
+          ...t.resolutions.map((r) => ({
+            kind: 'resolved' as const,
+            target: r.target.name,
+            alert: r.alert,
             // endsAt is alert content (it ends up in the PR close comment): only an RFC 3339 time is taken
-            const resolvedAt =
+            resolvedAt:
               RFC3339.test(r.alert.endsAt) && !r.alert.endsAt.startsWith('0001')
                 ? r.alert.endsAt
-                : now.toISOString();
-            const adm = await deps.store.admitResolved({ target: r.target.name, alert: r.alert, resolvedAt });
-            if (!adm) continue;
-            accepted.add(r.alert);
-            remediations.set(adm.remediationId, r.target.name);
-            deps.metrics.alerts.inc({ status: 'resolved', outcome: 'accepted' });
-            if (adm.allResolved) {
-              await deps.queue.enqueue({
-                kind: 'resolve',
-                remediationId: adm.remediationId,
-                resolvedAt: adm.resolvedAt,
+                : now.toISOString(),
+          })),
+        ];
+        try {
+          const results = await deps.store.admit(items, {
+            targetsFiring: t.targetsFiring,
+            now,
+            dryRun: deps.dryRun,
+          });
+          const jobs: JobData[] = [];
+          const queued = new Set<string>();
+          results.forEach((res, i) => {
+            const item = items[i];
+            if (!item || res.kind === 'unknown') return;
+            accepted.add(item.alert);
+            remediations.set(res.remediationId, item.target);
+            if (res.kind === 'firing') {
+              // A job that is still queued is (re-)added, once per remediation: a no-op when it exists,
+              // a repair when an earlier delivery stored the record but died before enqueuing.
+              if (res.state === 'queued' && !queued.has(res.remediationId)) {
+                queued.add(res.remediationId);
+                jobs.push({ kind: 'remediate', remediationId: res.remediationId });
+              }
+              deps.metrics.alerts.inc({
+                status: 'firing',
+                outcome: res.outcome === 'seen_again' ? 'seen_again' : 'accepted',
               });
+              // repeats arrive every group_interval and in storms: keep them out of the info log
+              req.log[res.outcome === 'seen_again' ? 'debug' : 'info'](
+                { remediationId: res.remediationId, target: item.target, outcome: res.outcome },
+                'firing alert admitted',
+              );
+            } else {
+              deps.metrics.alerts.inc({ status: 'resolved', outcome: 'accepted' });
+              if (res.allResolved)
+                jobs.push({ kind: 'resolve', remediationId: res.remediationId, resolvedAt: res.resolvedAt });
             }
-          }
+          });
+          await deps.queue.enqueueMany(jobs);
         } catch (err) {
           req.log.error({ err: (err as Error).message }, 'queue unavailable');
           throw new QueueUnavailableError('the queue (Redis) is unavailable; retry later');

@@ -1,7 +1,16 @@
 import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
 import { escapeSlack } from '../core/text.ts';
 
-export type NotifyKind = 'pr_opened' | 'merged' | 'denied' | 'failed' | 'closed';
+export type NotifyKind =
+  | 'pr_opened'
+  | 'auto_merge'
+  | 'merged'
+  | 'denied'
+  | 'failed'
+  | 'closed'
+  | 'not_healed'
+  | 'verified'
+  | 'unverified';
 
 export interface RemediationEvent {
   kind: NotifyKind;
@@ -26,10 +35,14 @@ export const noopNotifier: Notifier = { notify: async () => {} };
 
 const HEADLINE: Record<NotifyKind, string> = {
   pr_opened: ':rewind: rollback pull request opened',
+  auto_merge: ':hourglass: rollback pull request set to auto-merge (waiting for required checks)',
   merged: ':rewind: rolled back (merged)',
+  not_healed: ':rotating_light: rollback did not heal: the alert still fires after the merge',
   denied: ':no_entry: rollback denied by policy',
   failed: ':x: rollback failed',
   closed: ':white_check_mark: alert resolved, rollback pull request closed',
+  verified: ':white_check_mark: rollback verified (live and healthy)',
+  unverified: ':warning: rollback NOT verified',
 };
 
 /** Slack message text; every alert-derived string is escaped for mrkdwn. */

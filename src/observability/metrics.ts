@@ -8,13 +8,26 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** read at scrape time for rewind_queue_jobs{state} */
   queueCounts?: () => Promise<Record<string, number>>;
+  /** target names: their remediation series exist at 0 from the start (see primeSeries) */
+  targets?: readonly string[];
 }
+
+/** Outcomes a remediation can finish with (rewind_remediations_total{outcome}). */
+export const REMEDIATION_OUTCOMES = [
+  'merged',
+  'pr_opened',
+  'denied',
+  'noop',
+  'failed',
+  'closed',
+  'dry_run',
+] as const;
 
 export function createMetrics(opts: MetricsOptions = {}) {
   const registry = opts.registry ?? new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'rewind_' });
   const registers = [registry];
-  return {
+  const metrics = {
     registry,
     webhookRequests: new Counter({
       name: 'rewind_webhook_requests_total',
@@ -73,6 +86,24 @@ export function createMetrics(opts: MetricsOptions = {}) {
         }
       },
     }),
+    verifications: new Counter({
+      name: 'rewind_verifications_total',
+      help: 'Merged rollbacks the GitOps engine verified or not, by result (verified/unverified)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    fluxEvents: new Counter({
+      name: 'rewind_flux_events_total',
+      help: 'Flux notification-controller events received, by outcome (verified/unverified/noted/ignored)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    mergeToVerified: new Histogram({
+      name: 'rewind_merge_to_verified_seconds',
+      help: 'Rollback merged to the GitOps engine running it healthy',
+      buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200],
+      registers,
+    }),
     timeToRecovery: new Histogram({
       name: 'rewind_time_to_recovery_seconds',
       help: 'Alert start to alert resolution, for remediations whose rollback merged',
@@ -80,4 +111,25 @@ export function createMetrics(opts: MetricsOptions = {}) {
       registers,
     }),
   };
+  primeSeries(metrics, opts.targets ?? []);
+  return metrics;
+}
+
+/**
+ * Creates the labelled series rewind knows in advance at 0. rate() and increase()
+ * work on the difference between samples, so a series born at its first event
+ * hides that event: a dashboard would show no rollback at all after the first one.
+ */
+function primeSeries(m: Omit<Metrics, 'registry'>, targets: readonly string[]): void {
+  for (const code of ['202', '400', '401', '413', '415', '503']) m.webhookRequests.inc({ code }, 0);
+  for (const status of ['firing', 'resolved'])
+    for (const outcome of ['accepted', 'seen_again', 'ignored', 'truncated'])
+      m.alerts.inc({ status, outcome }, 0);
+  for (const target of targets)
+    for (const outcome of REMEDIATION_OUTCOMES) m.remediations.inc({ target, outcome }, 0);
+  for (const outcome of ['merged', 'pr_opened']) m.remediationDuration.zero({ outcome });
+  for (const result of ['success', 'failure']) m.policyReloads.inc({ result }, 0);
+  // the statuses the rate-limit and credentials alerts watch
+  for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
+    for (const status of ['401', '403', '429']) m.githubRequests.inc({ method, status }, 0);
 }

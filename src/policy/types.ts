@@ -30,6 +30,8 @@ export interface PolicyInput {
     rollbacksLastDay: number;
     lastRollbackAt: string | null;
     openPullRequest: boolean;
+    /** merged rollbacks of the target in the last day whose alert still fired verifyAfter later */
+    rollbacksNotHealedLastDay?: number;
   };
   now: string;
 }

@@ -1,16 +1,18 @@
-import { leadAlert } from '../core/alerts.ts';
 import { RewindError, errorMessage, isRetryable } from '../core/errors.ts';
-import { branchPrefix } from '../core/plan.ts';
+import { headBranch } from '../core/plan.ts';
+import { parseVersion } from '../core/version.ts';
 import type { Clock, FileRef, GitOpsRepository, HeadFile, HistoryCache, PullRequest } from '../core/ports.ts';
 import type { TargetIndex } from '../core/targets.ts';
 import type { Target } from '../core/types.ts';
 import { decide, fileRef } from '../remediation/decide.ts';
 import type { AuditStore } from '../audit/store.ts';
-import { TERMINAL_STATES, type RemediationRecord, type RemediationState } from '../audit/types.ts';
-import type { Notifier, NotifyKind } from '../notify/slack.ts';
+import type { RemediationRecord } from '../audit/types.ts';
+import type { Notifier } from '../notify/slack.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { Decision, PolicyEngine } from '../policy/types.ts';
+import type { PolicyEngine } from '../policy/types.ts';
+import { createEffects, type Settings } from './effects.ts';
+import { createFollowUps } from './follow-ups.ts';
 import type { JobData } from './queue.ts';
 import type { Attempt, JobProcessor } from './worker.ts';
 
@@ -25,96 +27,38 @@ export interface ProcessorDeps {
   targets: TargetIndex;
   author: { name: string; email: string };
   dryRun: boolean;
-  /** policy data switches the worker itself needs (closeOnResolve) */
-  settings: () => { closeOnResolve: boolean };
+  /** policy data switches the worker itself needs (closeOnResolve, verifyAfter) */
+  settings: () => Settings;
   logger: Logger;
   clock: Clock;
-  /** follow-up jobs (a resolution seen while the remediation was running) */
-  enqueue: (data: JobData) => Promise<void>;
+  /** follow-up jobs (a resolution seen meanwhile, watching auto-merge, the heal check) */
+  enqueue: (data: JobData, opts?: { delayMs?: number }) => Promise<void>;
+  /** how often a PR in auto_merge is looked at (default 30 s) */
+  watchIntervalMs?: number;
+  /** after the merge is recorded: reconcile now and verify (src/remediation/verify.ts); verify jobs go there too */
+  verifier?: { afterMerge(id: string, mergeCommit: string): Promise<void>; process: JobProcessor };
 }
 
 /** In-process re-reads when the file changes under our feet, before handing the retry to the queue. */
 const CONFLICT_ATTEMPTS = 3;
 
 /**
- * decide → plan → act → notify (Flux's split: the processor only orchestrates).
- * Every step is idempotent, so a retried job converges instead of duplicating.
+ * Drives a remediation through the lifecycle table (src/remediation/lifecycle.ts):
+ * decide → plan → act → notify, each external effect checkpointed on the record
+ * before the next. A retry, or another worker after a crash, resumes from the
+ * record: a checkpointed PR is looked up on GitHub (merged? closed?) and only an
+ * open, unmerged one lets the remediation decide again, which then reuses it.
  */
 export function createProcessor(deps: ProcessorDeps): {
   process: JobProcessor;
   abandoned: (data: JobData, error: Error) => Promise<void>;
 } {
-  const { store, metrics, clock } = deps;
-
-  async function finish(
-    rec: RemediationRecord,
-    target: Target | undefined,
-    state: RemediationState,
-    extra: {
-      decision?: Decision;
-      reason?: string;
-      error?: string;
-      pr?: PullRequest | null;
-      notify?: NotifyKind;
-    },
-  ) {
-    const now = clock.now();
-    await store.update(
-      rec.id,
-      {
-        state,
-        ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
-        // success clears what a failed earlier attempt left behind
-        error: extra.error ?? null,
-        steps: { [state]: now.toISOString() },
-      },
-      now,
-    );
-    await store.releaseActive(rec.target, rec.id);
-    const outcome = state === 'planned' ? 'dry_run' : state;
-    metrics.remediations.inc({ target: rec.target, outcome });
-    if (state === 'pr_opened' || state === 'merged') {
-      const received = Date.parse(rec.steps.received ?? rec.createdAt);
-      metrics.remediationDuration.observe({ outcome: state }, Math.max(0, (now.getTime() - received) / 1000));
-    }
-    if (extra.notify) await notify(rec, target, extra.notify, extra);
-    if (state === 'pr_opened' || state === 'merged') {
-      // Read after the terminal write: a resolution admitted before it is seen here, one admitted
-      // after it finds the terminal state itself. Both may act; claimResolution lets one through.
-      const resolvedAt = (await store.get(rec.id))?.steps.resolved;
-      if (resolvedAt)
-        await deps.enqueue({ kind: 'resolve', remediationId: rec.id, resolvedAt, after: 'remediation' });
-    }
-  }
-
-  async function notify(
-    rec: RemediationRecord,
-    target: Target | undefined,
-    kind: NotifyKind,
-    extra: { decision?: Decision; error?: string; pr?: PullRequest | null },
-  ) {
-    const lead = rec.alerts.length ? leadAlert(rec.alerts) : undefined;
-    try {
-      await deps.notifier.notify({
-        kind,
-        remediationId: rec.id,
-        target: rec.target,
-        environment: target?.environment ?? '',
-        alertName: lead?.labels.alertname ?? '',
-        severity: lead?.labels.severity ?? '',
-        from: rec.change?.from ?? null,
-        to: rec.change?.to ?? null,
-        reasons: extra.decision?.reasons ?? rec.decision?.reasons ?? [],
-        prUrl: extra.pr?.htmlUrl ?? rec.pullRequest?.url ?? null,
-        error: extra.error ?? null,
-        dryRun: rec.dryRun,
-      });
-    } catch (err) {
-      // Slack is a side channel: its failure is logged and recorded, never a reason to redo a rollback.
-      deps.logger.warn({ remediationId: rec.id, err: errorMessage(err) }, 'notification failed');
-      await store.update(rec.id, { steps: { notify_failed: clock.now().toISOString() } }, clock.now());
-    }
-  }
+  const { store, clock } = deps;
+  const { verifier } = deps;
+  const fx = createEffects(
+    verifier ? { ...deps, afterMerge: (id, mergeCommit) => verifier.afterMerge(id, mergeCommit) } : deps,
+  );
+  const { move } = fx;
 
   /** Re-reads the file at the base branch head: a different blob than the one the rollback was built on is a conflict. */
   async function assertBaseUnchanged(ref: FileRef, read: HeadFile): Promise<void> {
@@ -127,15 +71,56 @@ export function createProcessor(deps: ProcessorDeps): {
     );
   }
 
+  /** What GitHub holds for a checkpointed PR; true when that settled the remediation. */
+  async function resumeFromPullRequest(rec: RemediationRecord, target: Target): Promise<boolean> {
+    if (!rec.pullRequest) return false;
+    const pr = await deps.repo.getPullRequest(fileRef(target), rec.pullRequest.number);
+    if (pr.merged) {
+      await move(rec, target, 'merged', { ...(pr.mergeCommitSha ? { mergeCommit: pr.mergeCommitSha } : {}) });
+      return true;
+    }
+    if (pr.state === 'closed') {
+      await move(rec, target, 'pr_closed', {
+        reason: `pull request #${pr.number} was closed on GitHub without being merged`,
+      });
+      return true;
+    }
+    // Open and unmerged: nothing of ours reached the base branch, so deciding again is safe and reuses it.
+    return false;
+  }
+
+  /**
+   * A PR opened by an attempt whose answer was lost is on GitHub but not on the record. Before a
+   * resolution ends the remediation as "nothing written", look: an open rewind PR on the branch this
+   * remediation decided on is ours, and is checkpointed (the resolution then closes it).
+   */
+  async function adoptWrittenPullRequest(rec: RemediationRecord, target: Target): Promise<void> {
+    if (!rec.change?.to) return;
+    const branch = headBranch(target, parseVersion(rec.change.to));
+    const open = await deps.repo.findOpenPullRequest(fileRef(target), branch, { unlabelled: true });
+    if (!open || open.headBranch !== branch) return;
+    rec.pullRequest = { number: open.number, url: open.htmlUrl, branch: open.headBranch };
+    await store.update(rec.id, { pullRequest: rec.pullRequest }, clock.now());
+  }
+
   async function remediateOnce(rec: RemediationRecord, target: Target, log: Logger): Promise<void> {
+    if (await resumeFromPullRequest(rec, target)) return;
     const firing = rec.alerts.filter((a) => a.status === 'firing');
     const now = clock.now();
+    const history = await store.rollbackHistory(target.name, now, rec.id);
     const d = await decide(deps, {
       remediationId: rec.id,
       target,
       alerts: firing.length ? firing : rec.alerts,
       targetsFiring: rec.targetsFiring,
-      history: await store.rollbackHistory(target.name, now, rec.id),
+      alertsDropped: rec.alertsDropped,
+      history: {
+        ...history,
+        rollbacksNotHealedLastDay: await store.notHealedSince(
+          target.name,
+          new Date(now.getTime() - 86_400_000),
+        ),
+      },
       now,
     });
     const { decision, change, plan, openPr } = d;
@@ -147,39 +132,33 @@ export function createProcessor(deps: ProcessorDeps): {
       'policy decided',
     );
 
-    if (!d.analysis.candidate) {
-      return finish(rec, target, 'noop', { decision, reason: d.analysis.reason ?? 'no rollback candidate' });
-    }
-    if (!decision.allow || !plan) {
-      return finish(rec, target, 'denied', {
-        decision,
-        reason: decision.reasons.join('; '),
-        notify: 'denied',
-      });
-    }
+    if (!d.analysis.candidate)
+      return void (await move(rec, target, 'no_candidate', {
+        reason: d.analysis.reason ?? 'no rollback candidate',
+      }));
+    if (!decision.allow || !plan)
+      return void (await move(rec, target, 'denied', { reason: decision.reasons.join('; ') }));
     if (deps.dryRun)
-      return finish(rec, target, 'planned', { decision, reason: 'dry run: nothing written to Git' });
+      return void (await move(rec, target, 'dry_run', { reason: 'dry run: nothing written to Git' }));
 
     const ref = fileRef(target);
     if (openPr && openPr.headBranch !== plan.headBranch) {
-      // One open rewind PR per target: a second one would race the first for the same file.
-      await store.update(
-        rec.id,
-        { pullRequest: { number: openPr.number, url: openPr.htmlUrl, branch: openPr.headBranch } },
-        now,
+      // One open rewind PR per target. An older one on another branch rolls back to another version
+      // than Git's history now calls for: it is superseded, not claimed (its from/to are not ours).
+      await deps.repo.closePullRequest(
+        ref,
+        openPr.number,
+        `Superseded by remediation \`${rec.id}\`, which rolls ${target.name} back from \`${change.from}\` to \`${change.to ?? ''}\` (branch \`${plan.headBranch}\`).`,
       );
-      return finish(rec, target, 'pr_opened', {
-        decision,
-        pr: openPr,
-        reason: `reused open rewind pull request #${openPr.number} (${openPr.headBranch}); not merged automatically`,
-        notify: 'pr_opened',
-      });
+      await store.update(rec.id, { steps: { superseded_pr: `#${openPr.number}` } }, clock.now());
+      log.info({ pr: openPr.number, branch: openPr.headBranch }, 'closed a superseded rewind pull request');
     }
     const pr = await deps.repo.proposeChange({
       file: ref,
       base: d.head,
       headBranch: plan.headBranch,
       content: plan.content,
+      ...(plan.extraFiles ? { extraFiles: plan.extraFiles } : {}),
       commitMessage: plan.commitMessage,
       author: deps.author,
       title: plan.title,
@@ -190,61 +169,105 @@ export function createProcessor(deps: ProcessorDeps): {
     // The branch was cut from what we read; a push to the base since then makes the PR stale and its merge conflict.
     await assertBaseUnchanged(ref, d.head);
     const opened = clock.now();
+    rec.pullRequest = { number: pr.number, url: pr.htmlUrl, branch: pr.headBranch };
     await store.update(
       rec.id,
-      {
-        pullRequest: { number: pr.number, url: pr.htmlUrl, branch: pr.headBranch },
-        steps: { pr_proposed: opened.toISOString() },
-      },
+      { pullRequest: rec.pullRequest, steps: { pr_proposed: opened.toISOString() } },
       opened,
     );
     await store.recordRollback(target.name, rec.id, opened);
-    if (decision.mode !== 'merge')
-      return finish(rec, target, 'pr_opened', { decision, pr, notify: 'pr_opened' });
+    if (decision.mode !== 'merge') return void (await move(rec, target, 'pr_opened', {}));
+    await mergeOrArm(rec, target, pr, { title: plan.mergeTitle, body: plan.mergeBody }, d.head, log);
+  }
+
+  async function mergeOrArm(
+    rec: RemediationRecord,
+    target: Target,
+    pr: PullRequest,
+    message: { title: string; body: string },
+    head: HeadFile,
+    log: Logger,
+  ): Promise<void> {
+    const ref = fileRef(target);
+    await store.update(rec.id, { steps: { merge_requested: clock.now().toISOString() } }, clock.now());
     try {
-      await deps.repo.mergePullRequest({
+      const { sha } = await deps.repo.mergePullRequest({
         repo: ref,
         number: pr.number,
         headSha: pr.headSha,
-        commitTitle: plan.mergeTitle,
-        commitMessage: plan.mergeBody,
+        commitTitle: message.title,
+        commitMessage: message.body,
       });
+      return void (await move(rec, target, 'merged', { mergeCommit: sha }));
     } catch (err) {
+      // A lost answer (5xx, timeout) is retried, and the retry asks GitHub whether the merge went through.
       if (!(err instanceof RewindError) || err.retryable) throw err;
       // "Not mergeable" because the base moved after our check is a conflict to re-read, not a dead end.
-      await assertBaseUnchanged(ref, d.head);
-      // Otherwise GitHub refuses for good (branch protection, required checks or reviews): the
-      // rollback is ready and open, so it is a PR for review, not a failure.
-      log.warn({ pr: pr.number, err: err.message }, 'merge refused; left open for review');
-      return finish(rec, target, 'pr_opened', {
-        decision,
-        pr,
-        reason: `merge refused by GitHub, left open for review: ${err.message}`,
-        notify: 'pr_opened',
-      });
+      await assertBaseUnchanged(ref, head);
+      log.info({ pr: pr.number, err: err.message }, 'merge refused; enabling auto-merge');
+      const refused = `merge refused by GitHub (${err.message})`;
+      let armed;
+      try {
+        armed = await deps.repo.enableAutoMerge(ref, pr.number, {
+          commitTitle: message.title,
+          commitMessage: message.body,
+        });
+      } catch (autoErr) {
+        if (isRetryable(autoErr)) throw autoErr;
+        armed = { kind: 'unavailable' as const, reason: errorMessage(autoErr) };
+      }
+      if (armed.kind === 'enabled')
+        return void (await move(rec, target, 'merge_pending', {
+          reason: `${refused}; auto-merge enabled: GitHub merges once the required checks and reviews pass`,
+        }));
+      if (armed.kind === 'merged') {
+        // The checks passed meanwhile: what GitHub holds now decides (a retry merges it if still open).
+        if (await resumeFromPullRequest(rec, target)) return;
+        throw new RewindError(
+          'github_conflict',
+          `#${pr.number} became mergeable while auto-merge was being enabled`,
+          {
+            retryable: true,
+          },
+        );
+      }
+      return void (await move(rec, target, 'pr_opened', {
+        reason: `${refused}; auto-merge unavailable (${armed.reason}): left open for review`,
+      }));
     }
-    return finish(rec, target, 'merged', { decision, pr, notify: 'merged' });
   }
 
   async function remediate(id: string, attempt: Attempt): Promise<void> {
     const rec = await store.get(id);
     if (!rec) throw new RewindError('not_found', `remediation ${id} has no audit record`);
-    if (TERMINAL_STATES.has(rec.state)) return; // a re-delivered job after completion
+    if (rec.state !== 'queued' && rec.state !== 'deciding') return; // a re-delivered job after completion
     const log = deps.logger.child({ remediationId: id, target: rec.target, jobId: attempt.jobId });
     const target = deps.targets.byName(rec.target);
     try {
       if (!target) throw new RewindError('config_invalid', `target "${rec.target}" is no longer configured`);
-      if (rec.steps.resolved) {
-        // Alertmanager says the incident is over: a rollback now would only add risk.
-        return await finish(rec, target, 'noop', {
-          reason: `every alert resolved (at ${rec.steps.resolved}) before the rollback started`,
-        });
+      if (rec.steps.resolved && !rec.pullRequest && rec.steps.decided)
+        await adoptWrittenPullRequest(rec, target);
+      if (rec.steps.resolved && !rec.pullRequest) {
+        // Alertmanager says the incident is over and nothing is written yet: a rollback now would only add
+        // risk. Guarded: a new incident attached since has cleared the resolution, and then it goes on.
+        const ended = await move(
+          rec,
+          target,
+          'resolved_before_start',
+          { reason: `every alert resolved (at ${rec.steps.resolved}) before the rollback started` },
+          { requireStep: 'resolved' },
+        );
+        if (ended) return;
+        const fresh = await store.get(id);
+        if (!fresh || (fresh.state !== 'queued' && fresh.state !== 'deciding')) return;
+        Object.assign(rec, fresh);
       }
-      await store.update(
-        id,
-        { state: 'processing', steps: { processing: clock.now().toISOString() } },
-        clock.now(),
-      );
+      if (rec.state === 'queued') {
+        // compare-and-set: a second delivery of the job finds it taken
+        if (!(await move(rec, target, 'start', { steps: { deciding: clock.now().toISOString() } }))) return;
+      } else {
+        log.info({ attempt: attempt.number }, 'resuming from the last checkpoint');
+      }
       for (let i = 1; ; i++) {
         try {
           return await remediateOnce(rec, target, log);
@@ -262,83 +285,36 @@ export function createProcessor(deps: ProcessorDeps): {
         throw err;
       }
       log.error({ err: message, attempt: attempt.number }, 'remediation failed');
-      await finish(rec, target, 'failed', { error: message, notify: 'failed' });
+      await move(rec, target, 'gave_up', { error: message });
       throw err;
     }
   }
 
-  async function resolve(id: string, resolvedAt: string, attempt: Attempt): Promise<void> {
-    const rec = await store.get(id);
-    // Still running: the remediation hands the resolution over when it finishes (see finish()).
-    if (!rec || rec.state === 'queued' || rec.state === 'processing') return;
-    if (!(await store.claimResolution(id, clock.now()))) return;
-    try {
-      await applyResolution(rec, resolvedAt);
-    } catch (err) {
-      await store.releaseResolution(id);
-      if (!isRetryable(err) || attempt.last) {
-        await store.update(
-          id,
-          {
-            error: `resolution: ${errorMessage(err)}`,
-            steps: { resolution_failed: clock.now().toISOString() },
-          },
-          clock.now(),
-        );
-      }
-      throw err;
-    }
-  }
-
-  async function applyResolution(rec: RemediationRecord, resolvedAt: string): Promise<void> {
-    const target = deps.targets.byName(rec.target);
-    const log = deps.logger.child({ remediationId: rec.id, target: rec.target });
-    const now = clock.now();
-    if (rec.state === 'merged') {
-      const start = Math.min(
-        ...rec.alerts.map((a) => Date.parse(a.startsAt)).filter((t) => !Number.isNaN(t)),
-      );
-      const ttr = Math.max(0, (Date.parse(resolvedAt) - start) / 1000);
-      if (Number.isFinite(ttr)) {
-        metrics.timeToRecovery.observe(ttr);
-        await store.update(rec.id, { timeToRecoverySeconds: ttr, steps: { recovered: resolvedAt } }, now);
-        log.info({ timeToRecoverySeconds: ttr }, 'recovered after rollback');
-      }
-      return;
-    }
-    if (rec.state !== 'pr_opened' || !rec.pullRequest || !target || rec.dryRun) return;
-    if (!deps.settings().closeOnResolve) return;
-    const ref = fileRef(target);
-    const open = await deps.repo.findOpenPullRequest(ref, branchPrefix(target));
-    if (!open || open.number !== rec.pullRequest.number) return; // merged or closed by a human meanwhile
-    await deps.repo.closePullRequest(
-      ref,
-      open.number,
-      `The alert behind remediation \`${rec.id}\` resolved at ${resolvedAt} before this rollback was merged, so rewind closes it (policy data \`closeOnResolve\`).`,
-    );
-    await finish(rec, target, 'closed', { notify: 'closed' });
-  }
+  const followUps = createFollowUps(deps, fx);
 
   /**
    * BullMQ gave up on a job without the processor recording it (a job that
    * stalled too often: a worker killed mid-run). Without this the record
-   * would stay "processing" and hold the target's in-flight marker for hours.
+   * would stay "deciding" and hold the target's in-flight marker for hours.
    */
   async function abandoned(data: JobData, error: Error): Promise<void> {
     if (data.kind !== 'remediate') return;
     const rec = await store.get(data.remediationId);
-    if (!rec || TERMINAL_STATES.has(rec.state)) return;
+    if (!rec || (rec.state !== 'queued' && rec.state !== 'deciding')) return;
     const message = `the queue gave up on this remediation: ${error.message}`;
     deps.logger.error(
       { remediationId: rec.id, target: rec.target, err: error.message },
       'remediation abandoned',
     );
-    await finish(rec, deps.targets.byName(rec.target), 'failed', { error: message, notify: 'failed' });
+    await move(rec, deps.targets.byName(rec.target), 'gave_up', { error: message });
   }
 
   const process: JobProcessor = async (data, attempt) => {
     if (data.kind === 'remediate') return remediate(data.remediationId, attempt);
-    return resolve(data.remediationId, data.resolvedAt, attempt);
+    if (data.kind === 'resolve') return followUps.resolve(data.remediationId, data.resolvedAt, attempt);
+    if (data.kind === 'watch') return followUps.watch(data.remediationId, data.n);
+    if (data.kind === 'heal_check') return followUps.healCheck(data.remediationId);
+    return deps.verifier?.process(data, attempt);
   };
   return { process, abandoned };
 }

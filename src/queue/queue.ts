@@ -4,9 +4,16 @@ import type { Redis } from 'ioredis';
 export const QUEUE_NAME = 'remediations';
 
 export type JobData =
-  | { kind: 'remediate'; remediationId: string }
+  /** `retry`: an operator's retry of a failed remediation (a new job id: the failed job stays inspectable) */
+  | { kind: 'remediate'; remediationId: string; retry?: number }
   /** `after: 'remediation'`: handed over by a remediation that finished after the alert resolved */
-  | { kind: 'resolve'; remediationId: string; resolvedAt: string; after?: 'remediation' };
+  | { kind: 'resolve'; remediationId: string; resolvedAt: string; after?: 'remediation' }
+  /** poll a PR in auto_merge until GitHub merges or closes it (`n`: the how-manieth look) */
+  | { kind: 'watch'; remediationId: string; n: number }
+  /** verifyAfter past a merge: escalate once if the incident still fires */
+  | { kind: 'heal_check'; remediationId: string }
+  /** after the merge: ask the GitOps engine to reconcile, then poll it until a verdict (src/remediation/verify.ts) */
+  | { kind: 'verify'; remediationId: string };
 
 /** SPEC: 5 attempts, 5 s doubling, at most 3 min. */
 export const ATTEMPTS = 5;
@@ -33,12 +40,20 @@ const JOB_OPTIONS: JobsOptions = {
  * the webhook can enqueue on every (re)delivery without duplicating work.
  */
 export function jobId(data: JobData): string {
-  if (data.kind === 'remediate') return `remediate-${data.remediationId}`;
+  if (data.kind === 'remediate')
+    return data.retry
+      ? `remediate-${data.remediationId}-retry-${data.retry}`
+      : `remediate-${data.remediationId}`;
+  if (data.kind === 'watch') return `watch-${data.remediationId}-${data.n}`;
+  if (data.kind === 'heal_check') return `heal-check-${data.remediationId}`;
+  if (data.kind === 'verify') return `verify-${data.remediationId}`;
   return data.after ? `resolve-${data.remediationId}-after-${data.after}` : `resolve-${data.remediationId}`;
 }
 
 export interface RemediationQueue {
-  enqueue(data: JobData): Promise<void>;
+  enqueue(data: JobData, opts?: { delayMs?: number }): Promise<void>;
+  /** several jobs in one round trip (the webhook's new remediations) */
+  enqueueMany(data: readonly JobData[]): Promise<void>;
   counts(): Promise<Record<string, number>>;
   close(): Promise<void>;
   queue: Queue<JobData>;
@@ -59,8 +74,16 @@ export function createRemediationQueue(opts: {
   queue.on('error', () => {});
   return {
     queue,
-    async enqueue(data) {
-      await queue.add(data.kind, data, { jobId: jobId(data) });
+    async enqueue(data, opts = {}) {
+      await queue.add(data.kind, data, {
+        jobId: jobId(data),
+        ...(opts.delayMs ? { delay: opts.delayMs } : {}),
+      });
+    },
+    async enqueueMany(data) {
+      if (data.length === 1 && data[0]) await queue.add(data[0].kind, data[0], { jobId: jobId(data[0]) });
+      else if (data.length > 1)
+        await queue.addBulk(data.map((d) => ({ name: d.kind, data: d, opts: { jobId: jobId(d) } })));
     },
     async counts() {
       return queue.getJobCounts(

@@ -1,6 +1,6 @@
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { errorMessage, isRetryable } from '../core/errors.ts';
+import { errorMessage, isRetryable, PollLater } from '../core/errors.ts';
 import { ATTEMPTS, backoffDelay, bullPrefix, QUEUE_NAME, type JobData } from './queue.ts';
 
 export interface Attempt {
@@ -21,6 +21,9 @@ export interface WorkerOptions {
   /** base of the exponential backoff; tests shorten it */
   backoffBaseMs?: number;
   onError?: (err: Error) => void;
+  /** BullMQ's job lock and stalled-job check (defaults 30 s); tests shorten them to recover a killed worker's job quickly */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
   /** the job failed for good (no retry follows); called after BullMQ recorded it */
   onFinalFailure?: (data: JobData, err: Error) => Promise<void>;
 }
@@ -28,12 +31,17 @@ export interface WorkerOptions {
 export function createQueueWorker(opts: WorkerOptions): Worker<JobData> {
   const worker = new Worker<JobData>(
     QUEUE_NAME,
-    async (job: Job<JobData>) => {
+    async (job: Job<JobData>, token?: string) => {
       const attempt = job.attemptsMade + 1;
       const maxAttempts = job.opts.attempts ?? ATTEMPTS;
       try {
         await opts.process(job.data, { number: attempt, last: attempt >= maxAttempts, jobId: job.id ?? '' });
       } catch (err) {
+        if (err instanceof PollLater) {
+          // BullMQ's documented way for a job to run again later under the same id
+          await job.moveToDelayed(Date.now() + err.delayMs, token);
+          throw new DelayedError();
+        }
         // Only the worker decides between retry and give-up (STYLE habit 4).
         if (!isRetryable(err)) throw new UnrecoverableError(errorMessage(err));
         throw err;
@@ -43,6 +51,8 @@ export function createQueueWorker(opts: WorkerOptions): Worker<JobData> {
       connection: opts.connection,
       prefix: bullPrefix(opts.prefix),
       concurrency: opts.concurrency,
+      ...(opts.lockDurationMs !== undefined ? { lockDuration: opts.lockDurationMs } : {}),
+      ...(opts.stalledIntervalMs !== undefined ? { stalledInterval: opts.stalledIntervalMs } : {}),
       settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, opts.backoffBaseMs) },
     },
   );

@@ -6,6 +6,8 @@ import { analyzeRevisions, type HistoryAnalysis, type RevisionVersion } from '..
 import type { Alert, Target } from '../core/types.ts';
 import { formatVersion } from '../core/version.ts';
 import { extractImage, replaceVersion, type ImageSpec } from '../manifests/index.ts';
+import { holdMarkers } from '../manifests/hold/markers.ts';
+import { planHold } from './hold.ts';
 import { buildPolicyInput } from '../policy/input.ts';
 import type { Decision, PolicyEngine, PolicyInput } from '../policy/types.ts';
 import { historyKey, revisionHistory } from './revisions.ts';
@@ -42,6 +44,8 @@ export interface DecideInput {
   /** the firing alerts of the incident (at least one) */
   alerts: readonly Alert[];
   targetsFiring: number;
+  /** alerts of the incident beyond those kept on the record (counted only) */
+  alertsDropped?: number;
   history: Omit<PolicyInput['history'], 'openPullRequest'>;
   now: Date;
 }
@@ -103,18 +107,22 @@ export async function decide(
     fromCommit: analysis.current.commit,
     toCommit: analysis.candidate?.toCommit ?? null,
   };
-  const plan =
-    analysis.candidate && decision.allow
-      ? buildPlan({
-          remediationId: p.remediationId,
-          target,
-          lead,
-          alertCount: p.alerts.length,
-          current: analysis.current,
-          candidate: analysis.candidate,
-          decision,
-          content: replaceVersion(head.content, imageSpec(target), analysis.candidate.to, target.path),
-        })
-      : null;
+  let plan: RollbackPlan | null = null;
+  if (analysis.candidate && decision.allow) {
+    const rolled = replaceVersion(head.content, imageSpec(target), analysis.candidate.to, target.path);
+    const markers = holdMarkers(head.content, rolled);
+    const hold = await planHold(deps.repo, target, analysis.current.version, markers.held);
+    plan = buildPlan({
+      remediationId: p.remediationId,
+      target,
+      lead,
+      alertCount: p.alerts.length + (p.alertsDropped ?? 0),
+      current: analysis.current,
+      candidate: analysis.candidate,
+      decision,
+      content: markers.content,
+      hold,
+    });
+  }
   return { head, analysis, openPr, input, decision, change, plan };
 }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildPlan, headBranch } from '../../src/core/plan.ts';
-import { parseTrailers } from '../../src/core/rollback.ts';
+import { analyzeHistory, parseTrailers } from '../../src/core/rollback.ts';
+import { parseVersion } from '../../src/core/version.ts';
 import { escapeMarkdown, oneLine, refComponent } from '../../src/core/text.ts';
-import type { Alert } from '../../src/core/types.ts';
+import type { Alert, FileCommit } from '../../src/core/types.ts';
 import { sampleTarget } from '../support/fixtures.ts';
 
 const target = sampleTarget('checkout-prod');
@@ -103,4 +104,42 @@ Rewind-Rolled-Back-From: v1.2.0
     assert.equal(oneLine('x'.repeat(10), 5), 'xxxx…');
     assert.equal(escapeMarkdown('*bold* [l](u) `c` a|b'), '\\*bold\\* \\[l\\]\\(u\\) \\`c\\` a\\|b');
   });
+});
+
+describe('trailers survive a squash merge made by a human (defect 5 of issue 7)', () => {
+  const versionOf = (text: string) => parseVersion(/^app=(.+)$/m.exec(text)?.[1] ?? '');
+  async function* commits(squashMessage: string): AsyncGenerator<FileCommit> {
+    // newest first: the rollback to v1.1.0 squash-merged by a human, the bad v1.2.0, the good v1.1.0
+    yield { sha: 'c1', message: squashMessage, committedAt: '2026-11-26T11:00:00Z', content: 'app=v1.1.0\n' };
+    yield {
+      sha: 'c2',
+      message: 'release v1.2.0',
+      committedAt: '2026-11-26T10:00:00Z',
+      content: 'app=v1.2.0\n',
+    };
+    yield {
+      sha: 'c3',
+      message: 'release v1.1.0',
+      committedAt: '2026-11-26T09:00:00Z',
+      content: 'app=v1.1.0\n',
+    };
+  }
+
+  for (const [name, message] of [
+    // GitHub's "Pull request title and description" squash default
+    ['title and description', (p: ReturnType<typeof plan>) => `${p.title} (#7)\n\n${p.prBody}`],
+    // ... with the co-author trailer block GitHub appends after it
+    [
+      'title and description plus Co-authored-by',
+      (p: ReturnType<typeof plan>) =>
+        `${p.title} (#7)\n\n${p.prBody}\n\nCo-authored-by: Jane <jane@example.com>`,
+    ],
+  ] as const) {
+    test(`the PR body carries the trailers, so a "${name}" squash still marks the rollback`, async () => {
+      const p = plan(alert({ alertname: 'HighErrorRate', severity: 'critical' }));
+      const res = await analyzeHistory(commits(message(p)), versionOf, { tag: 'v1.1.0' });
+      assert.equal(res.current.isRollback, true, 'the squash commit is recognised as a rollback');
+      assert.equal(res.candidate, null, 'v1.2.0 is never a candidate again');
+    });
+  }
 });

@@ -245,7 +245,7 @@ describe('GitHub failure paths, end to end (emulator, real Redis, compiled polic
     assert.equal(rec.state, 'pr_opened', `${rec.reason ?? ''} ${rec.error ?? ''}`);
     assert.match(
       rec.reason ?? '',
-      /^merge refused by GitHub, left open for review: .*approving review is required/,
+      /^merge refused by GitHub \(.*approving review is required.*\); auto-merge unavailable \(.*Auto merge is not allowed for this repository\): left open for review$/,
     );
     assert.equal(rec.error, null);
     const [pr] = gh.pulls('acme', 'gitops');

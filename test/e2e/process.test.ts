@@ -45,7 +45,8 @@ describe('rewind serve as a process', () => {
     });
     child.stdout?.on('data', (d) => (output += String(d)));
     child.stderr?.on('data', (d) => (output += String(d)));
-    const until = Date.now() + 20_000;
+    // generous: tsx compiles the whole tree at start, and a loaded CI machine is slow at that
+    const until = Date.now() + 90_000;
     while (!base) {
       base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] ?? '';
       if (Date.now() > until) throw new Error(`rewind did not start:\n${output}`);
@@ -74,7 +75,7 @@ describe('rewind serve as a process', () => {
     const { remediations } = (await res.json()) as { remediations: Array<{ id: string }> };
     const id = remediations[0]?.id;
     let rec: { state: string; error: string | null } = { state: 'queued', error: null };
-    for (let i = 0; i < 200 && ['queued', 'processing'].includes(rec.state); i++) {
+    for (let i = 0; i < 200 && ['queued', 'deciding'].includes(rec.state); i++) {
       await new Promise((r) => setTimeout(r, 50));
       const r = await fetch(`${base}/v1/remediations/${id}`, {
         headers: { authorization: `Bearer ${WEBHOOK_TOKEN}` },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ADMIT_FIRING } from '../../src/audit/scripts.ts';
+import { ADMIT } from '../../src/audit/scripts.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { dropPrefix, testRedis, uniquePrefix } from '../support/redis.ts';
@@ -292,7 +292,7 @@ describe('admission scripts', () => {
     assert.deepEqual([again.outcome, again.remediationId], ['seen_again', adm.remediationId]);
     const [cached] = (await redis.script(
       'EXISTS',
-      createHash('sha1').update(ADMIT_FIRING).digest('hex'),
+      createHash('sha1').update(ADMIT).digest('hex'),
     )) as number[];
     assert.equal(cached, 1);
   });

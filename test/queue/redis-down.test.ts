@@ -131,8 +131,8 @@ describe(
 
     test('Redis dies between storing the alert and enqueuing its job: 503, and the redelivery repairs the job without a second record', async () => {
       const c = alert('search', 'cccccccccccccccc');
-      const enqueue = t.queue.enqueue;
-      t.queue.enqueue = async (data) => {
+      const enqueue = t.queue.enqueueMany;
+      t.queue.enqueueMany = async (data) => {
         assert.ok(server);
         await stopRedis(server);
         return enqueue(data);
@@ -141,7 +141,7 @@ describe(
       try {
         res = await post(t.app, c.payload);
       } finally {
-        t.queue.enqueue = enqueue;
+        t.queue.enqueueMany = enqueue;
       }
       assert.equal(res.statusCode, 503, res.body);
       assert.equal(res.json().error, 'queue_unavailable');

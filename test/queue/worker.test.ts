@@ -76,7 +76,7 @@ describe('queue worker: retries, give-up and the final-failure hook', () => {
       now: new Date(),
       dryRun: false,
     });
-    await store.update(adm.remediationId, { state: 'processing' }, new Date());
+    await store.update(adm.remediationId, { state: 'deciding' }, new Date());
     const events: RemediationEvent[] = [];
     const { abandoned } = createProcessor({
       store,
@@ -87,7 +87,7 @@ describe('queue worker: retries, give-up and the final-failure hook', () => {
       targets: buildTargetIndex([sampleTarget('checkout')]),
       author: { name: 'a', email: 'a@b.c' },
       dryRun: false,
-      settings: () => ({ closeOnResolve: true }),
+      settings: () => ({ closeOnResolve: true, verifyAfterSeconds: 900 }),
       logger: pino({ level: 'silent' }) as unknown as Logger,
       clock: { now: () => new Date() },
       enqueue: async () => {},

@@ -112,13 +112,19 @@ describe('history cache (real Redis, emulator)', () => {
   });
 
   it('a cache that fails costs requests, never the answer', async () => {
-    const broken = createRedisHistoryCache({ redis: testRedis({ failFast: true }), prefix });
-    const failing = {
-      ...broken,
-      get: () => Promise.reject(new Error('redis down')),
-      heads: () => Promise.reject(new Error('redis down')),
-    };
-    const a = await readHistory({ ...deps(), historyCache: failing }, target);
-    assert.deepEqual(a.analysis.candidate?.to, { tag: 'v3' });
+    const client = testRedis({ failFast: true });
+    try {
+      const broken = createRedisHistoryCache({ redis: client, prefix });
+      const failing = {
+        ...broken,
+        get: () => Promise.reject(new Error('redis down')),
+        heads: () => Promise.reject(new Error('redis down')),
+      };
+      const a = await readHistory({ ...deps(), historyCache: failing }, target);
+      assert.deepEqual(a.analysis.candidate?.to, { tag: 'v3' });
+    } finally {
+      // an open connection would keep this test file's process alive forever
+      client.disconnect();
+    }
   });
 });

@@ -27,7 +27,7 @@ import {
 } from './github-emulator/http.ts';
 import { gitDataRoutes } from './github-emulator/routes-git-data.ts';
 import { gitRoutes } from './github-emulator/routes-git.ts';
-import { pullChanges, pullRoutes } from './github-emulator/routes-pulls.ts';
+import { performMerge, pendingCheck, pullChanges, pullRoutes } from './github-emulator/routes-pulls.ts';
 
 export type * from './github-emulator/api.ts';
 
@@ -123,12 +123,25 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     takeRule(beforeRules, method, path)?.run();
     const fault = takeRule(failRules, method, path);
     if (fault !== undefined) {
+      // after: GitHub did the work and the answer was lost (a 502 from its edge after the merge went through)
+      if (fault.after === true) handle(method, path, query, body, headers, record);
       const res: EmulatorResponse = {
         status: fault.status,
         body: fault.body ?? errorBody(fault.status, `emulator: injected ${fault.status}`),
       };
       return fault.headers === undefined ? res : { ...res, headers: fault.headers };
     }
+    return handle(method, path, query, body, headers, record);
+  }
+
+  function handle(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: unknown,
+    headers: IncomingMessage['headers'],
+    record: RecordedRequest,
+  ): EmulatorResponse & { unknown?: boolean } {
     try {
       if (method === 'POST' && path === '/graphql') {
         const query =
@@ -137,6 +150,8 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
         if (op !== undefined) record.operationName = op;
         return handleGraphql(body, {
           repoLookup: (o, n) => repos.get(`${o}/${n}`.toLowerCase()),
+          repos: () => repos.values(),
+          now,
           blobTextLimit: opts.blobTextLimit ?? 512 * 1024,
         });
       }
@@ -180,6 +195,9 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = Date.now();
+    // network + GitHub's own time, for benchmarks that separate rewind's time from time spent waiting
+    if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
     const url = new URL(req.url ?? '/', baseUrl);
     const method = (req.method ?? 'GET').toUpperCase();
     const path = decodeURIComponent(url.pathname);
@@ -192,6 +210,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       query: Object.fromEntries(url.searchParams),
       body: undefined,
       status: 0,
+      receivedAt,
     };
     try {
       body = text === '' ? undefined : (JSON.parse(text) as unknown);
@@ -204,6 +223,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
           : { status: 500, body: errorBody(500, `emulator bug: ${String(err)}`) };
     }
     record.status = out.status;
+    record.answeredAt = Date.now();
     requests.push(record);
     if (out.unknown === true) unknownRequests.push(record);
     const reset = Math.floor(Date.now() / 1000) + 3600;
@@ -223,8 +243,11 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       res.writeHead(500).end(String(err));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const host = opts.listen?.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(opts.listen?.port ?? 0, host, resolve));
+  baseUrl =
+    opts.listen?.publicUrl?.replace(/\/+$/, '') ??
+    `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${(server.address() as AddressInfo).port}`;
 
   const seedSignature = (
     author: Person | undefined,
@@ -316,6 +339,32 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     },
     setSquashDefaults(owner, name, defaults) {
       repoOrThrow(owner, name).squashDefaults = { ...defaults };
+    },
+    protectBranch(owner, name, branch, protection) {
+      repoOrThrow(owner, name).requiredChecks.set(branch, [...protection.requiredChecks]);
+    },
+    setAllowAutoMerge(owner, name, allow) {
+      repoOrThrow(owner, name).allowAutoMerge = allow;
+    },
+    completeChecks(owner, name, prNumber, state = 'success') {
+      const repo = repoOrThrow(owner, name);
+      const pr = repo.pull(prNumber);
+      if (pr === undefined) throw new Error(`emulator: no pull request #${prNumber} in ${owner}/${name}`);
+      const states = repo.checks.get(pr.headSha) ?? new Map();
+      for (const c of repo.requiredChecks.get(pr.baseRef) ?? []) states.set(c, state);
+      repo.checks.set(pr.headSha, states);
+      // GitHub merges an auto-merge PR as soon as its requirements are met
+      if (pr.autoMerge && pr.state === 'open' && pendingCheck(repo, pr) === undefined) {
+        performMerge(repo, pr, {
+          method: 'squash',
+          title: pr.autoMerge.commitHeadline,
+          message: pr.autoMerge.commitBody,
+          now: now(),
+        });
+      }
+    },
+    autoMergeEnabled(owner, name, prNumber) {
+      return repoOrThrow(owner, name).pull(prNumber)?.autoMerge != null;
     },
     setCollaborators(owner, name, logins) {
       repoOrThrow(owner, name).collaborators = logins === null ? null : new Set(logins);

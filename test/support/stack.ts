@@ -44,6 +44,10 @@ export async function startStack(opts: {
   policyData?: string;
   /** read the targets' history into the cache at worker start (off: tests count and fault GitHub requests) */
   warmHistory?: boolean;
+  /** how often a PR in auto_merge is looked at */
+  watchIntervalMs?: number;
+  /** between two reads of an Argo CD Application (default 50 ms) */
+  verifyPollMs?: number;
 }) {
   const prefix = uniquePrefix('stack');
   const env: Env = {
@@ -67,6 +71,8 @@ export async function startStack(opts: {
     octokit: { spaceWrites: false, retries: 0, retryAfterBaseMs: 1 },
     backoffBaseMs: 20,
     httpLogger: false,
+    ...(opts.watchIntervalMs !== undefined ? { watchIntervalMs: opts.watchIntervalMs } : {}),
+    verifyPollMs: opts.verifyPollMs ?? 50,
   });
   if (opts.warmHistory === true) started.warmHistory();
   const admin = testRedis();

@@ -6,7 +6,8 @@ import { lineEnd } from '../text-edits.ts';
 import { slotOf, type Slot } from '../yaml-nodes.ts';
 
 // Only whitespace may separate the value from the marker, as Flux reads it as the field's line comment.
-const MARKER = /^[ \t]*#\s*\{\s*"\$imagepolicy"\s*:\s*"([^"]*)"\s*\}/;
+// A marker rewind holds (hold/markers.ts) still tells rewind which field pins the image.
+const MARKER = /^[ \t]*#\s*(?:rewind-hold )?\{\s*"(?:\$imagepolicy|imagepolicy-held)"\s*:\s*"([^"]*)"\s*\}/;
 
 export type MarkerField = 'ref' | 'tag' | 'name' | 'digest';
 
@@ -26,7 +27,7 @@ function fieldOf(suffix: string | undefined): MarkerField | undefined {
 }
 
 export function findMarkers(ctx: ManifestContext): Marker[] {
-  if (!ctx.content.includes('$imagepolicy')) return [];
+  if (!ctx.content.includes('$imagepolicy') && !ctx.content.includes('imagepolicy-held')) return [];
   const markers: Marker[] = [];
   for (const doc of ctx.docs) {
     visit(doc, {

@@ -10,6 +10,9 @@ export interface RecordedRequest {
   status: number;
   /** GraphQL operation name, for POST /graphql */
   operationName?: string;
+  /** Date.now() when the request arrived and when its answer was written */
+  receivedAt?: number;
+  answeredAt?: number;
 }
 
 export interface RequestMatcher {
@@ -25,6 +28,8 @@ export interface FailRule extends RequestMatcher {
   /** default: GitHub's error shape with a message naming the injected fault */
   body?: unknown;
   headers?: Record<string, string>;
+  /** handle the request first, then answer with the fault: the effect happened, the response was lost */
+  after?: boolean;
 }
 
 export interface BeforeRule extends RequestMatcher {
@@ -89,6 +94,10 @@ export interface GitHubEmulatorOptions {
   blobTextLimit?: number;
   /** a GitHub App installation: its JWT (iss = appId; signature not checked) is exchanged for `token` */
   app?: { appId: string | number; installationId: string | number };
+  /** where to listen (default 127.0.0.1 on a free port); `publicUrl` is the base its links name */
+  listen?: { host?: string; port?: number; publicUrl?: string };
+  /** delay before each answer (network and GitHub's own time; benchmarks), default 0 */
+  latencyMs?: number;
 }
 
 export interface GitHubEmulator {
@@ -143,6 +152,18 @@ export interface GitHubEmulator {
     repo: string,
     defaults: { title: 'PR_TITLE' | 'COMMIT_OR_PR_TITLE'; message: 'PR_BODY' | 'COMMIT_MESSAGES' | 'BLANK' },
   ): void;
+  /** branch protection: merges into `branch` need these status checks to succeed on the PR head */
+  protectBranch(
+    owner: string,
+    repo: string,
+    branch: string,
+    protection: { requiredChecks: readonly string[] },
+  ): void;
+  /** the repository setting "Allow auto-merge" (default off, as on GitHub) */
+  setAllowAutoMerge(owner: string, repo: string, allow: boolean): void;
+  /** report the required checks of a PR's head (default success); an armed auto-merge then merges */
+  completeChecks(owner: string, repo: string, prNumber: number, state?: 'success' | 'failure'): void;
+  autoMergeEnabled(owner: string, repo: string, prNumber: number): boolean;
   failNext(rule: FailRule): void;
   beforeNext(rule: BeforeRule): void;
   getFile(owner: string, repo: string, branch: string, path: string): string | undefined;

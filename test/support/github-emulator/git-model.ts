@@ -45,6 +45,12 @@ export interface PullState {
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;
+  /** GraphQL enablePullRequestAutoMerge: GitHub merges (squash) once the required checks pass */
+  autoMerge?: {
+    commitHeadline: string | undefined;
+    commitBody: string | undefined;
+    enabledAt: string;
+  } | null;
 }
 
 export function sha1(text: string | Buffer): string {
@@ -97,6 +103,12 @@ export class RepoModel {
     title: 'PR_TITLE' | 'COMMIT_OR_PR_TITLE';
     message: 'PR_BODY' | 'COMMIT_MESSAGES' | 'BLANK';
   } = { title: 'COMMIT_OR_PR_TITLE', message: 'COMMIT_MESSAGES' };
+  /** branch protection: branch → status check contexts that must succeed before a merge */
+  readonly requiredChecks = new Map<string, string[]>();
+  /** commit sha → context → state of its status checks */
+  readonly checks = new Map<string, Map<string, 'pending' | 'success' | 'failure'>>();
+  /** the repository setting "Allow auto-merge" (off by default on GitHub) */
+  allowAutoMerge = false;
   private seq = 0;
 
   constructor(

@@ -8,6 +8,7 @@
  */
 import { blobSha, type RepoModel } from './git-model.ts';
 import { HttpError, field, type EmulatorResponse } from './http.ts';
+import { pendingCheck } from './routes-pulls.ts';
 
 /** A copy of the adapter's document: a change on either side must be made on both on purpose. */
 export const FILE_HISTORY_QUERY = `
@@ -51,6 +52,14 @@ export function firstParentsQuery(commits: number, blobs: number, merges: number
   return `query RewindFirstParents(${vars.join(', ')}) { repository(owner: $owner, name: $name) { ${fields.join(' ')} } }`;
 }
 
+/** A copy of the adapter's auto-merge mutation (src/github/repository.ts). */
+export const ENABLE_AUTO_MERGE_MUTATION = `
+mutation RewindEnableAutoMerge($pullRequestId: ID!, $commitHeadline: String, $commitBody: String) {
+  enablePullRequestAutoMerge(input: {pullRequestId: $pullRequestId, mergeMethod: SQUASH, commitHeadline: $commitHeadline, commitBody: $commitBody}) {
+    pullRequest { number autoMergeRequest { enabledAt } }
+  }
+}`;
+
 const normalize = (q: string): string =>
   q
     .replace(/\s+/g, ' ')
@@ -63,6 +72,9 @@ export function operationName(query: string): string | undefined {
 
 export interface GraphqlOptions {
   repoLookup(owner: string, name: string): RepoModel | undefined;
+  /** every repository, to find a pull request by its node id */
+  repos(): Iterable<RepoModel>;
+  now(): Date;
   /** Blob.text longer than this is cut and isTruncated set, as GitHub does for large blobs. */
   blobTextLimit: number;
 }
@@ -88,6 +100,63 @@ function notFoundRepository(owner: string, name: string): EmulatorResponse {
           type: 'NOT_FOUND',
           path: ['repository'],
           message: `Could not resolve to a Repository with the name '${owner}/${name}'.`,
+        },
+      ],
+    },
+  };
+}
+
+/** GitHub's answers: a repository without "Allow auto-merge", a PR it could merge right now, else armed. */
+function enableAutoMerge(body: unknown, opts: GraphqlOptions): EmulatorResponse {
+  const vars = field(body, 'variables');
+  const id = field(vars, 'pullRequestId');
+  const unprocessable = (message: string): EmulatorResponse => ({
+    status: 200,
+    body: {
+      data: { enablePullRequestAutoMerge: null },
+      errors: [
+        {
+          type: 'UNPROCESSABLE',
+          path: ['enablePullRequestAutoMerge'],
+          locations: [{ line: 3, column: 3 }],
+          message,
+        },
+      ],
+    },
+  });
+  for (const repo of opts.repos()) {
+    const pr = repo.allPulls().find((p) => `PR_${p.id}` === id);
+    if (pr === undefined) continue;
+    if (!repo.allowAutoMerge) return unprocessable('Auto merge is not allowed for this repository');
+    if (pr.state !== 'open')
+      return unprocessable('Pull request is not in the correct state to enable auto-merge');
+    if (pendingCheck(repo, pr) === undefined) return unprocessable('Pull request is in clean status');
+    const headline = field(vars, 'commitHeadline');
+    const commitBody = field(vars, 'commitBody');
+    const enabledAt = opts.now().toISOString();
+    pr.autoMerge = {
+      commitHeadline: typeof headline === 'string' ? headline : undefined,
+      commitBody: typeof commitBody === 'string' ? commitBody : undefined,
+      enabledAt,
+    };
+    return {
+      status: 200,
+      body: {
+        data: {
+          enablePullRequestAutoMerge: { pullRequest: { number: pr.number, autoMergeRequest: { enabledAt } } },
+        },
+      },
+    };
+  }
+  return {
+    status: 200,
+    body: {
+      data: { enablePullRequestAutoMerge: null },
+      errors: [
+        {
+          type: 'NOT_FOUND',
+          path: ['enablePullRequestAutoMerge'],
+          message: `Could not resolve to a node with the global id of '${String(id)}'`,
         },
       ],
     },
@@ -144,6 +213,8 @@ function firstParents(vars: unknown, opts: GraphqlOptions): EmulatorResponse {
 
 export function handleGraphql(body: unknown, opts: GraphqlOptions): EmulatorResponse {
   const query = field(body, 'query');
+  if (typeof query === 'string' && normalize(query) === normalize(ENABLE_AUTO_MERGE_MUTATION))
+    return enableAutoMerge(body, opts);
   if (typeof query === 'string' && operationName(query) === 'RewindFirstParents') {
     const vars = field(body, 'variables');
     const expected = firstParentsQuery(countVars(vars, 'c'), countVars(vars, 'b'), countVars(vars, 'm'));

@@ -141,17 +141,34 @@ function updatePull(ctx: RequestContext) {
   return { status: 200, body: pullJson(repo, pr, ctx.baseUrl, true) };
 }
 
-function mergePull(ctx: RequestContext) {
-  const repo = repoOf(ctx);
-  const pr = pullOf(ctx, repo);
+/** The first required status check of the PR's base that has not succeeded on its head, if any. */
+export function pendingCheck(repo: RepoModel, pr: PullState): string | undefined {
+  const states = repo.checks.get(pr.headSha);
+  return (repo.requiredChecks.get(pr.baseRef) ?? []).find((c) => states?.get(c) !== 'success');
+}
+
+/** A merge as GitHub's merge button does it; refused as GitHub refuses it. */
+export function performMerge(
+  repo: RepoModel,
+  pr: PullState,
+  opts: {
+    method: string;
+    title: string | undefined;
+    message: string | undefined;
+    sha?: string | undefined;
+    now: Date;
+  },
+): { sha: string } {
   if (pr.state !== 'open' || !repo.refs.has(pr.headRef))
     throw new HttpError(405, 'Pull Request is not mergeable');
-  const sha = stringField(ctx.body, 'sha');
-  if (sha !== undefined && sha !== pr.headSha)
+  if (opts.sha !== undefined && opts.sha !== pr.headSha)
     throw new HttpError(409, 'Head branch was modified. Review and try the merge again.');
-  const method = stringField(ctx.body, 'merge_method') ?? 'merge';
+  const method = opts.method;
   if (method !== 'merge' && method !== 'squash')
     throw new HttpError(405, `${method} merges are not allowed on this repository.`);
+  const missing = pendingCheck(repo, pr);
+  // GitHub's answer for a protected base whose required check has not passed on the head
+  if (missing !== undefined) throw new HttpError(405, `Required status check "${missing}" is expected.`);
   const baseSha = repo.refs.get(pr.baseRef);
   if (baseSha === undefined) throw new HttpError(405, 'Pull Request is not mergeable');
   const base = repo.commit(baseSha);
@@ -164,9 +181,8 @@ function mergePull(ctx: RequestContext) {
     if (after === undefined) tree.delete(path);
     else tree.set(path, after);
   }
-  const now = ctx.now().toISOString();
-  const title = stringField(ctx.body, 'commit_title');
-  const message = stringField(ctx.body, 'commit_message');
+  const now = opts.now.toISOString();
+  const { title, message } = opts;
   const committer = { name: 'GitHub', email: 'noreply@github.com', date: now };
   let fullMessage: string;
   if (method === 'squash') {
@@ -205,10 +221,24 @@ function mergePull(ctx: RequestContext) {
     closedAt: now,
     updatedAt: now,
     mergeCommitSha: commit.sha,
+    autoMerge: null,
+  });
+  return { sha: commit.sha };
+}
+
+function mergePull(ctx: RequestContext) {
+  const repo = repoOf(ctx);
+  const pr = pullOf(ctx, repo);
+  const { sha } = performMerge(repo, pr, {
+    method: stringField(ctx.body, 'merge_method') ?? 'merge',
+    title: stringField(ctx.body, 'commit_title'),
+    message: stringField(ctx.body, 'commit_message'),
+    sha: stringField(ctx.body, 'sha'),
+    now: ctx.now(),
   });
   return {
     status: 200,
-    body: { sha: commit.sha, merged: true, message: 'Pull Request successfully merged' },
+    body: { sha, merged: true, message: 'Pull Request successfully merged' },
   };
 }
 
