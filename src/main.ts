@@ -6,6 +6,7 @@ import { runPlan } from './cli/plan.ts';
 import { runRetry } from './cli/retry.ts';
 import { runRelease } from './cli/release.ts';
 import { startRole, type Role } from './server.ts';
+import { startTracing } from './observability/tracing.ts';
 
 const USAGE = `usage: rewind <command> [--config FILE]
 
@@ -28,8 +29,10 @@ function flag(args: string[], name: string): string | undefined {
   return v;
 }
 
-async function serve(role: Role, config: Config): Promise<void> {
-  const started = await startRole(role, config);
+async function serve(role: Role, config: Config, env: Env): Promise<void> {
+  // before anything makes a client, so every span has the provider (off without OTEL_EXPORTER_OTLP_ENDPOINT)
+  const tracing = await startTracing(env);
+  const started = await startRole(role, config, { onClose: () => tracing.shutdown() });
   const { app } = started;
   const grace = closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
@@ -71,7 +74,7 @@ export async function main(argv: string[], env: Env): Promise<void> {
       case 'serve':
       case 'api':
       case 'worker':
-        return await serve(cmd, config);
+        return await serve(cmd, config, env);
       case 'check-config':
         checkConfigFiles(config);
         console.log(

@@ -7,6 +7,7 @@ import { buildTargetIndex, type TargetIndex } from './core/targets.ts';
 import { createAuditStore, type AuditStore } from './audit/store.ts';
 import { createGitHubRepository, createOctokit, type CreateOctokitOptions } from './github/index.ts';
 import { createSlackNotifier, noopNotifier, type Notifier } from './notify/slack.ts';
+import { createSlackBotNotifier } from './notify/slack-bot.ts';
 import { loggerOptions, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { createPolicyEngine, type ReloadablePolicyEngine } from './policy/engine.ts';
@@ -88,6 +89,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     redis.disconnect();
     throw err;
   });
+  const store = createAuditStore({ redis, prefix: config.redis.prefix });
   const octokit = createOctokit({
     baseUrl: config.github.apiUrl,
     auth: config.github.auth,
@@ -102,13 +104,11 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     targets: buildTargetIndex(config.targets),
     clock: overrides.clock ?? systemClock,
     redis,
-    store: createAuditStore({ redis, prefix: config.redis.prefix }),
+    store,
     queue,
     policy,
     repo: createGitHubRepository({ octokit, logger: logger.child({ component: 'github' }) }),
-    notifier:
-      overrides.notifier ??
-      (config.slackWebhookUrl ? createSlackNotifier(config.slackWebhookUrl) : noopNotifier),
+    notifier: overrides.notifier ?? notifierFor(config, store, overrides.clock ?? systemClock),
     closeOnResolve: () => closeOnResolveOf(policy.data()),
     verifyAfterSeconds: () => verifyAfterOf(policy.data()),
     async close() {
@@ -117,6 +117,23 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
       redis.disconnect();
     },
   };
+}
+
+/** Bot token + channel: one message per remediation, its place kept on the audit record; else the webhook. */
+function notifierFor(config: Config, store: AuditStore, clock: Clock): Notifier {
+  const { botToken, channel, apiUrl } = config.slack;
+  if (botToken && channel) {
+    return createSlackBotNotifier({
+      token: botToken,
+      channel,
+      apiUrl,
+      threads: {
+        get: async (id) => (await store.get(id))?.slack ?? null,
+        save: (id, thread) => store.update(id, { slack: thread }, clock.now()),
+      },
+    });
+  }
+  return config.slackWebhookUrl ? createSlackNotifier(config.slackWebhookUrl) : noopNotifier;
 }
 
 /**

@@ -27,6 +27,8 @@ export interface StartOverrides extends RuntimeOverrides {
   stalledIntervalMs?: number;
   /** Fastify logger; default pino with rewind's redaction */
   httpLogger?: boolean;
+  /** runs last on close (the tracing provider's flush) */
+  onClose?: () => Promise<void>;
   /** between two reads of an Argo CD Application while verifying (default 5 s) */
   verifyPollMs?: number;
 }
@@ -63,6 +65,7 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
     clock: rt.clock,
     logger: rt.logger.child({ component: 'verify' }),
     enqueue: (data) => rt.queue.enqueue(data),
+    argocdUrl: config.argocd.url,
     ...(overrides.verifyPollMs !== undefined ? { pollMs: overrides.verifyPollMs } : {}),
   });
   const worker = role === 'api' ? null : startWorker(rt, verifier, overrides);
@@ -105,6 +108,7 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
       await app.close();
       await worker?.close();
       await rt.close();
+      await overrides.onClose?.().catch(() => {});
     },
   };
 }
@@ -141,6 +145,7 @@ function startWorker(rt: Runtime, verifier: Verifier, overrides: StartOverrides)
     logger: log,
     clock: rt.clock,
     enqueue: (data, opts) => rt.queue.enqueue(data, opts),
+    argocdUrl: config.argocd.url,
     ...(watchIntervalMs !== undefined ? { watchIntervalMs } : {}),
     verifier,
   });

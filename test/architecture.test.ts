@@ -50,6 +50,13 @@ test('only src/github imports Octokit; only src/queue imports BullMQ; only src/n
   }
 });
 
+test('only src/observability imports OpenTelemetry (adapters make spans through its helpers)', () => {
+  for (const [file, pkgs] of packages) {
+    if (pkgs.some((p) => p.startsWith('@opentelemetry/')))
+      assert.ok(file.startsWith('src/observability/'), file);
+  }
+});
+
 test('src has no import cycles', () => {
   const state = new Map<string, 'visiting' | 'done'>();
   const cycles: string[] = [];

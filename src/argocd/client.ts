@@ -5,6 +5,7 @@
  * appears in an error message.
  */
 import { RewindError } from '../core/errors.ts';
+import { SpanKind, withSpan } from '../observability/tracing.ts';
 import type { ArgoApplication } from './types.ts';
 
 export interface ArgoCdClientOptions {
@@ -54,6 +55,31 @@ export function createArgoCdClient(opts: ArgoCdClientOptions): ArgoCdClient {
   const doFetch = opts.fetch ?? globalThis.fetch;
   const timeoutMs = opts.timeoutMs ?? 15_000;
 
+  /** A client span per request, named by its route (not the app: span names stay few). */
+  function traced(
+    route: string,
+    ref: AppRef,
+    operation: string,
+    path: string,
+    init: RequestInit = {},
+  ): Promise<ArgoApplication> {
+    const method = init.method ?? 'GET';
+    return withSpan(
+      `argocd ${method} ${route}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'peer.service': 'argocd',
+          'http.request.method': method,
+          'http.route': route,
+          'argocd.app.name': ref.app,
+          ...(ref.appNamespace ? { 'argocd.app.namespace': ref.appNamespace } : {}),
+        },
+      },
+      () => call(operation, path, init),
+    );
+  }
+
   async function call(operation: string, path: string, init: RequestInit = {}): Promise<ArgoApplication> {
     let res: Response;
     try {
@@ -97,7 +123,9 @@ export function createArgoCdClient(opts: ArgoCdClientOptions): ArgoCdClient {
 
   return {
     getApplication(ref, o = {}) {
-      return call(
+      return traced(
+        '/api/v1/applications/{name}',
+        ref,
         `${o.refresh ? 'refresh' : 'read'} application ${ref.app}`,
         `${appPath(ref)}${query({ refresh: o.refresh, appNamespace: ref.appNamespace })}`,
       );
@@ -109,10 +137,16 @@ export function createArgoCdClient(opts: ArgoCdClientOptions): ArgoCdClient {
         ...(o.revision ? { revision: o.revision } : {}),
         prune: false,
       };
-      return call(`sync application ${ref.app}`, `${appPath(ref)}/sync`, {
-        method: 'POST',
-        body: JSON.stringify(body),
-      });
+      return traced(
+        '/api/v1/applications/{name}/sync',
+        ref,
+        `sync application ${ref.app}`,
+        `${appPath(ref)}/sync`,
+        {
+          method: 'POST',
+          body: JSON.stringify(body),
+        },
+      );
     },
   };
 }

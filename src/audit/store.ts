@@ -53,6 +53,7 @@ export interface RecordPatch {
   verification?: Verification;
   /** step name → ISO time */
   steps?: Record<string, string>;
+  slack?: NonNullable<RemediationRecord['slack']>;
   mergeCommit?: string;
   notHealed?: boolean;
   /** steps to forget (e.g. a Slack claim, so a retried remediation may say "failed" again) */
@@ -228,6 +229,7 @@ export function createAuditStore(opts: AuditStoreOptions) {
     if (patch.pullRequest !== undefined) fields.pullRequest = JSON.stringify(patch.pullRequest);
     if (patch.reason !== undefined) fields.reason = patch.reason;
     if (typeof patch.error === 'string') fields.error = patch.error;
+    if (patch.slack !== undefined) fields.slack = JSON.stringify(patch.slack);
     if (patch.timeToRecoverySeconds !== undefined) fields.ttr = String(patch.timeToRecoverySeconds);
     if (patch.mergeCommit !== undefined) fields.mergeCommit = patch.mergeCommit;
     if (patch.notHealed) fields.notHealed = '1';
@@ -391,6 +393,7 @@ function toRecord(h: Record<string, string>, alerts: string[]): RemediationRecor
     dryRun: h.dryRun === '1',
     steps,
     timeToRecoverySeconds: h.ttr ? Number(h.ttr) : null,
+    ...(h.slack ? { slack: parseJson<NonNullable<RemediationRecord['slack']>>(h.slack) } : {}),
     mergeCommit: h.mergeCommit ?? null,
     notHealed: h.notHealed === '1',
     alertsDropped: Number(h.alertsDropped ?? 0),

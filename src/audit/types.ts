@@ -48,6 +48,8 @@ export interface RemediationRecord {
   /** ISO timestamps of each step: received, deciding, decided, pr_proposed, pr_opened, auto_merge, merged, failed, resolved, closed, not_healed, retried */
   steps: Record<string, string>;
   timeToRecoverySeconds: number | null;
+  /** the Slack message of this remediation (bot mode): updated in place, never posted twice */
+  slack?: { channel: string; ts: string; posted: string[] } | null;
   /** set once the rollback merged and a GitOps engine is configured */
   verification: Verification | null;
 }

@@ -20,6 +20,8 @@ export interface Config {
   server: { host: string; port: number; bodyLimit: number; webhookToken: string | null };
   worker: { concurrency: number };
   slackWebhookUrl: string | null;
+  /** bot mode (SLACK_BOT_TOKEN + slack.channel): one message per remediation, updated in place */
+  slack: { botToken: string | null; channel: string | null; apiUrl: string };
   /** Argo CD API; url null when no target uses Argo CD */
   argocd: { url: string | null; token: string | null };
   /** HMAC key of `generic-hmac` Flux Receivers (null: plain `generic` Receivers) */
@@ -139,6 +141,13 @@ function envBool(env: Env, name: string): boolean {
   throw new RewindError('config_invalid', `environment: ${name}: "${env[name]}" is not true or false`);
 }
 
+function slackBot(env: Env, c: ConfigFile, file: string): Config['slack'] {
+  const botToken = readSecret(env, 'SLACK_BOT_TOKEN');
+  const channel = c.slack?.channel ?? null;
+  if (botToken && !channel) fail(file, 'slack.channel', 'is required when SLACK_BOT_TOKEN is set');
+  return { botToken, channel, apiUrl: c.slack?.apiUrl ?? 'https://slack.com/api/' };
+}
+
 /** Parse + validate the file text and merge the environment. Pure apart from reading secret files named by env. */
 export function buildConfig(text: string, file: string, env: Env): Config {
   let doc: unknown;
@@ -171,6 +180,7 @@ export function buildConfig(text: string, file: string, env: Env): Config {
     },
     worker: { concurrency: c.worker?.concurrency ?? 2 },
     slackWebhookUrl: readSecret(env, 'SLACK_WEBHOOK_URL'),
+    slack: slackBot(env, c, file),
     argocd: argocdSettings(file, c, env),
     fluxReceiverSecret: readSecret(env, 'REWIND_FLUX_RECEIVER_SECRET'),
     dryRun: envBool(env, 'REWIND_DRY_RUN'),

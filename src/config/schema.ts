@@ -107,6 +107,17 @@ export const ConfigFileSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    slack: Type.Optional(
+      Type.Object(
+        {
+          /** where the bot posts (SLACK_BOT_TOKEN): a channel name (#rewind) or id */
+          channel: Type.Optional(Type.String({ pattern: '^#?[A-Za-z0-9._-]{1,80}$' })),
+          /** Slack Web API base (default https://slack.com/api/) */
+          apiUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     targets: Type.Array(TargetSchema, { minItems: 1 }),
   },
   { additionalProperties: false },

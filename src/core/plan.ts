@@ -1,5 +1,6 @@
 import { imageReference, formatVersion, versionForRef } from './version.ts';
-import { oneLine, escapeMarkdown, refComponent } from './text.ts';
+import { escapeMarkdown, oneLine, refComponent } from './text.ts';
+import { renderPrBody } from './pr-body.ts';
 import type { Alert, CurrentRelease, ImageVersion, RollbackCandidate, Target } from './types.ts';
 import type { Decision } from '../policy/types.ts';
 import { REMEDIATION_TRAILER, ROLLED_BACK_FROM_TRAILER } from './rollback.ts';
@@ -44,6 +45,8 @@ export interface PlanInput {
   target: Target;
   lead: Alert;
   alertCount: number;
+  /** every firing alert of the incident (listed in the PR body); defaults to the lead alone */
+  alerts?: readonly Alert[];
   current: CurrentRelease;
   candidate: RollbackCandidate;
   decision: Decision;
@@ -72,32 +75,16 @@ export function buildPlan(p: PlanInput): RollbackPlan {
   ].join('\n');
   const trailers = `${REMEDIATION_TRAILER}: ${p.remediationId}\n${ROLLED_BACK_FROM_TRAILER}: ${from}`;
   const mergeBody = `${body}\n\n${trailers}`;
-  const summary = lead.annotations.summary ?? lead.annotations.description;
-  const prBody = [
-    `rewind rolls **${target.name}** (${escapeMarkdown(target.environment)}) back from \`${from}\` to \`${to}\`.`,
-    '',
-    '| | |',
-    '| --- | --- |',
-    `| Alert | ${escapeMarkdown(alertName)} (${escapeMarkdown(severity)})${more} |`,
-    `| Firing since | ${escapeMarkdown(lead.startsAt)} |`,
-    ...(summary ? [`| Summary | ${escapeMarkdown(summary)} |`] : []),
-    `| File | \`${target.repo}/${target.path}\` |`,
-    `| From | \`${imageReference(target.image, current.version)}\` (${current.commit.slice(0, 7)}) |`,
-    `| To | \`${imageReference(target.image, candidate.to)}\` (${candidate.toCommit.slice(0, 7)}) |`,
-    `| Policy | **${decision.mode}** |`,
-    '',
-    '**Why**',
-    ...decision.reasons.map((r) => `- ${escapeMarkdown(r)}`),
-    '',
-    ...holdLines(p.hold, target.name, from),
-    `Remediation \`${p.remediationId}\`. Revert this commit to roll forward again.`,
-    // Repeated here for a human who squash-merges with GitHub's "pull request title and
-    // description" message: the commit on the base branch then still carries them.
-    '',
-    '---',
-    '',
+  const prBody = renderPrBody({
+    ...p,
+    from,
+    to,
+    alertName,
+    severity,
+    more,
     trailers,
-  ].join('\n');
+    holdSection: holdLines(p.hold, target.name, from),
+  });
   return {
     headBranch: headBranch(target, candidate.to),
     content: p.content,

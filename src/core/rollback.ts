@@ -5,7 +5,7 @@
  * and stops it as soon as the answer is known so no further pages are read.
  */
 import { RewindError } from './errors.ts';
-import type { CurrentRelease, FileCommit, ImageVersion, RollbackCandidate } from './types.ts';
+import type { CommitAuthor, CurrentRelease, FileCommit, ImageVersion, RollbackCandidate } from './types.ts';
 import { formatVersion, parseVersion, versionsEqual } from './version.ts';
 
 /** Trailer on rewind's commits naming the version it rolled back from (the bad one). */
@@ -132,6 +132,10 @@ export interface Revision {
   committedAt: string;
   version: RevisionVersion;
   rolledBackFrom: string[];
+  /** links for the pull request body (web page, author, the PR that brought it) */
+  url?: string;
+  author?: CommitAuthor;
+  pullRequest?: { number: number; url: string };
 }
 
 export function toRevision(commit: FileCommit, versionOf: (content: string) => RevisionVersion): Revision {
@@ -140,6 +144,9 @@ export function toRevision(commit: FileCommit, versionOf: (content: string) => R
     committedAt: commit.committedAt,
     version: commit.content === null ? null : versionOf(commit.content),
     rolledBackFrom: [...rolledBackFrom(commit.message), ...rolledBackFrom(commit.mergedMessage ?? '')],
+    ...(commit.url !== undefined ? { url: commit.url } : {}),
+    ...(commit.author !== undefined ? { author: commit.author } : {}),
+    ...(commit.pullRequest !== undefined ? { pullRequest: commit.pullRequest } : {}),
   };
 }
 
@@ -216,6 +223,9 @@ export async function analyzeRevisions(
     commit: introducedBy.sha,
     committedAt: introducedBy.committedAt,
     isRollback: introducedBy.rolledBackFrom.length > 0,
+    ...(introducedBy.url !== undefined ? { url: introducedBy.url } : {}),
+    ...(introducedBy.author !== undefined ? { author: introducedBy.author } : {}),
+    ...(introducedBy.pullRequest !== undefined ? { pullRequest: introducedBy.pullRequest } : {}),
   };
   const candidate = [...earlier.values()].find((c) => !skipped.has(formatVersion(c.to))) ?? null;
   const base = { current: release, commitsRead, ...(truncated ? { truncated } : {}) };

@@ -41,3 +41,22 @@ export function refComponent(s: string): string {
     .replace(/\.lock$/i, '-lock');
   return cleaned || 'x';
 }
+
+/**
+ * An untrusted URL fit for a link: http(s) only, normalised by the WHATWG
+ * parser (spaces, quotes, < and > percent-encoded), with the characters that
+ * end a Markdown link target or a Slack <url|text> link encoded as well.
+ * Anything else (javascript:, relative, unparsable, too long) is null.
+ */
+export function safeUrl(raw: string | undefined, max = 2000): string | null {
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  const href = url.href.replace(/[()|\\ ]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return href.length > max ? null : href;
+}

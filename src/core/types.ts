@@ -11,6 +11,8 @@ export interface Alert {
   endsAt: string;
   fingerprint: string;
   generatorURL: string;
+  /** the sending Alertmanager's URL (the payload's externalURL), for links back to it */
+  externalURL?: string;
 }
 
 /** A configured deployment rewind may roll back. */
@@ -58,6 +60,17 @@ export interface FileCommit {
    * rewind PR merged with a merge commit keeps its trailers there).
    */
   mergedMessage?: string;
+  /** web page of the commit (for links in the pull request body) */
+  url?: string;
+  author?: CommitAuthor;
+  /** the pull request that brought this commit in, when GitHub knows one */
+  pullRequest?: { number: number; url: string };
+}
+
+export interface CommitAuthor {
+  name: string;
+  /** GitHub login, when the author's email maps to an account */
+  login?: string;
 }
 
 /** What the history walk found. */
@@ -75,4 +88,8 @@ export interface CurrentRelease {
   committedAt: string;
   /** the commit that introduced it was a rewind rollback */
   isRollback: boolean;
+  /** web page, author and pull request of that commit, when the history has them */
+  url?: string;
+  author?: CommitAuthor;
+  pullRequest?: { number: number; url: string };
 }

@@ -46,7 +46,7 @@ export function firstParentsQuery(commits: number, blobs: number, merges: number
   const fields = [
     ...range(commits, 'c').map(
       (a) =>
-        `${a}: object(expression: $${a}) { ... on Commit { oid committedDate message parents { totalCount } file(path: $path) { oid } } }`,
+        `${a}: object(expression: $${a}) { ... on Commit { oid committedDate message url author { name user { login } } associatedPullRequests(first: 1) { nodes { number url } } parents { totalCount } file(path: $path) { oid } } }`,
     ),
     ...range(blobs, 'b').map((a) => `${a}: object(oid: $${a}) { ... on Blob { text isTruncated } }`),
     ...range(merges, 'm').map((a) => `${a}: object(expression: $${a}) { ... on Commit { message } }`),
@@ -58,6 +58,9 @@ interface ChainNode {
   oid: string;
   committedDate: string;
   message: string;
+  url?: string | null;
+  author?: { name: string | null; user: { login: string } | null } | null;
+  associatedPullRequests?: { nodes: Array<{ number: number; url: string } | null> | null } | null;
   parents: { totalCount: number };
   file: { oid: string } | null;
 }
@@ -67,6 +70,18 @@ type Answer = Record<string, unknown> | null;
 interface PendingChange {
   node: ChainNode;
   mergedMessage?: string;
+}
+
+/** Who made the commit and through which pull request: links for the reviewer, never decisions. */
+function details(node: ChainNode): Pick<FileCommit, 'url' | 'author' | 'pullRequest'> {
+  const name = node.author?.name ?? node.author?.user?.login;
+  const login = node.author?.user?.login;
+  const pr = node.associatedPullRequests?.nodes?.[0];
+  return {
+    ...(node.url ? { url: node.url } : {}),
+    ...(name ? { author: { name, ...(login ? { login } : {}) } } : {}),
+    ...(pr ? { pullRequest: { number: pr.number, url: pr.url } } : {}),
+  };
 }
 
 /** A branch name, or a full commit sha to pin the walk to exactly what readFile saw. */
@@ -155,6 +170,7 @@ export async function* fileHistory(
         committedAt: p.node.committedDate,
         content: p.node.file === null ? null : (texts.get(p.node.file.oid) ?? null),
         ...(p.mergedMessage !== undefined ? { mergedMessage: p.mergedMessage } : {}),
+        ...details(p.node),
       };
     }
     pending = [];

@@ -8,6 +8,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { silentLogger, type LogSink } from '../observability/logger.ts';
+import { SpanKind, withSpan } from '../observability/tracing.ts';
 
 export type GitHubClient = Octokit;
 
@@ -74,7 +75,37 @@ function requestMetrics(
   return {};
 }
 
-const RewindOctokit = Octokit.plugin(requestMetrics, retry, throttling);
+/** A client span per HTTP attempt, named by the route template (never the token-bearing headers). */
+function requestTracing(octokit: Pick<Octokit, 'hook'>): Record<string, never> {
+  octokit.hook.wrap('request', async (request, options) => {
+    const route = String(options.url).split('?')[0] ?? '';
+    return withSpan(
+      `github ${options.method} ${route}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': options.method,
+          'url.template': route,
+          'peer.service': 'github',
+        },
+      },
+      async (span) => {
+        try {
+          const response = await request(options);
+          span.setAttribute('http.response.status_code', response.status);
+          return response;
+        } catch (err) {
+          const status = (err as { status?: unknown }).status;
+          if (typeof status === 'number') span.setAttribute('http.response.status_code', status);
+          throw err;
+        }
+      },
+    );
+  });
+  return {};
+}
+
+const RewindOctokit = Octokit.plugin(requestTracing, requestMetrics, retry, throttling);
 
 /** A Bottleneck.Group stand-in that runs every job at once (spaceWrites: false). */
 const immediateGroup = {

@@ -6,8 +6,10 @@ import { bearerChecker } from './auth.ts';
 import type { AppDeps } from './deps.ts';
 import { remediationRoutes } from './remediations.ts';
 import { webhookRoutes } from './webhook.ts';
+import { registerTracing } from './tracing.ts';
 import { fluxRoutes } from './flux.ts';
 import { targetRoutes } from './targets.ts';
+import { addMethodNotAllowed, collectRouteMethods } from './method-not-allowed.ts';
 
 /** Fastify's own error codes → the SPEC's `{"error", "message"}` codes. */
 const ERROR_CODES: Record<number, string> = {
@@ -62,11 +64,14 @@ export async function buildApp(deps: AppDeps) {
     }
     return undefined;
   });
+  registerTracing(app);
   app.addHook('onResponse', async (req, reply) => {
     if (req.routeOptions.url === '/v1/alertmanager' || req.url.startsWith('/v1/alertmanager')) {
       deps.metrics.webhookRequests.inc({ code: String(reply.statusCode) });
     }
   });
+
+  const routeMethods = collectRouteMethods(app);
 
   await app.register(swagger, {
     openapi: {
@@ -101,6 +106,7 @@ export async function buildApp(deps: AppDeps) {
     await app.register(targetRoutes(deps));
     await app.register(fluxRoutes(deps));
   }
+  addMethodNotAllowed(app, routeMethods);
   return app;
 }
 

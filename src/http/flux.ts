@@ -3,7 +3,6 @@ import Type from 'typebox';
 import type { AppDeps } from './deps.ts';
 import { fromStore } from './errors.ts';
 import { ErrorSchema } from './schemas.ts';
-import { methodNotAllowed } from './targets.ts';
 
 /** notification-controller's Event (generic provider), only the fields rewind reads; others pass. */
 const FluxEventSchema = Type.Object({
@@ -55,6 +54,5 @@ export function fluxRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
         return reply.code(202).send(out);
       },
     );
-    methodNotAllowed(app, '/v1/flux/events', ['POST']);
   };
 }

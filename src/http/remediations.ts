@@ -18,6 +18,7 @@ export function remediationRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
           querystring: ListQuerySchema,
           response: {
             200: Type.Object({ remediations: Type.Array(RemediationSchema) }),
+            400: ErrorSchema,
             401: ErrorSchema,
             503: ErrorSchema,
           },
@@ -41,7 +42,13 @@ export function remediationRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
           summary: 'One audit record',
           security: [{ bearer: [] }],
           params: IdParams,
-          response: { 200: RemediationSchema, 401: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema },
+          response: {
+            200: RemediationSchema,
+            400: ErrorSchema,
+            401: ErrorSchema,
+            404: ErrorSchema,
+            503: ErrorSchema,
+          },
         },
       },
       async (req, reply) => {

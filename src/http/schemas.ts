@@ -21,6 +21,8 @@ export const WebhookSchema = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('firing'), Type.Literal('resolved')])),
   receiver: Type.Optional(Type.String({ maxLength: 1024 })),
   alerts: Type.Array(AlertSchema, { maxItems: 10000 }),
+  /** Alertmanager's own URL: Slack links to it and to a prefilled silence */
+  externalURL: Type.Optional(Type.String({ maxLength: 2048 })),
   /** alerts Alertmanager left out (receiver `max_alerts`): rewind never sees them */
   truncatedAlerts: Type.Optional(Type.Integer({ minimum: 0 })),
 });
@@ -36,6 +38,7 @@ export function payloadAlerts(p: WebhookPayload): Alert[] {
     endsAt: a.endsAt ?? '',
     fingerprint: a.fingerprint,
     generatorURL: a.generatorURL ?? '',
+    ...(p.externalURL ? { externalURL: p.externalURL } : {}),
   }));
 }
 
@@ -56,6 +59,7 @@ const AlertOut = Type.Object({
   endsAt: Type.String(),
   fingerprint: Type.String(),
   generatorURL: Type.String(),
+  externalURL: Type.Optional(Type.String()),
 });
 
 export const RemediationSchema = Type.Object({

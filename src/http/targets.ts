@@ -1,4 +1,3 @@
-import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { RewindError } from '../core/errors.ts';
@@ -30,24 +29,6 @@ const ReleaseSchema = Type.Object({
   released: Type.Object({ markers: Type.Integer(), tags: Type.Array(Type.String()) }),
 });
 
-/** A method a route does not take is a 405 naming the ones it does (hidden from the OpenAPI). */
-export function methodNotAllowed(app: FastifyInstance, url: string, allow: readonly string[]): void {
-  const others = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !allow.includes(m));
-  app.route({
-    method: others as ('GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE')[],
-    url,
-    schema: { hide: true },
-    handler: async (req, reply) =>
-      reply
-        .code(405)
-        .header('allow', allow.join(', '))
-        .send({
-          error: 'method_not_allowed',
-          message: `${req.method} is not allowed on ${url}; use ${allow.join(', ')}`,
-        }),
-  });
-}
-
 export function targetRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     const view = deps.targetsView;
@@ -67,7 +48,6 @@ export function targetRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
       },
       async () => ({ targets: await view.list() }),
     );
-    methodNotAllowed(app, '/v1/targets', ['GET']);
     app.post(
       '/v1/targets/:name/release',
       {
@@ -78,6 +58,7 @@ export function targetRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
           params: Type.Object({ name: Type.String({ pattern: '^[a-z0-9-]{1,63}$' }) }),
           response: {
             201: ReleaseSchema,
+            400: ErrorSchema,
             401: ErrorSchema,
             404: ErrorSchema,
             409: ErrorSchema,
@@ -103,6 +84,5 @@ export function targetRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
         }
       },
     );
-    methodNotAllowed(app, '/v1/targets/:name/release', ['POST']);
   };
 }

@@ -6,6 +6,7 @@ import type { JobData } from '../queue/queue.ts';
 import { ErrorSchema, WebhookAcceptedSchema, WebhookSchema, payloadAlerts } from './schemas.ts';
 import type { AppDeps } from './deps.ts';
 import { QueueUnavailableError } from './errors.ts';
+import { traceOf } from './tracing.ts';
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/i;
 
@@ -73,7 +74,7 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
               // a repair when an earlier delivery stored the record but died before enqueuing.
               if (res.state === 'queued' && !queued.has(res.remediationId)) {
                 queued.add(res.remediationId);
-                jobs.push({ kind: 'remediate', remediationId: res.remediationId });
+                jobs.push({ kind: 'remediate', remediationId: res.remediationId, ...traceOf(req) });
               }
               deps.metrics.alerts.inc({
                 status: 'firing',
@@ -87,7 +88,12 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
             } else {
               deps.metrics.alerts.inc({ status: 'resolved', outcome: 'accepted' });
               if (res.allResolved)
-                jobs.push({ kind: 'resolve', remediationId: res.remediationId, resolvedAt: res.resolvedAt });
+                jobs.push({
+                  kind: 'resolve',
+                  remediationId: res.remediationId,
+                  resolvedAt: res.resolvedAt,
+                  ...traceOf(req),
+                });
             }
           });
           await deps.queue.enqueueMany(jobs);

@@ -1,4 +1,5 @@
 import type { LoggerOptions } from 'pino';
+import { traceMixin } from './tracing.ts';
 
 /** Pino options shared by every process role. Secrets are redacted wherever they could appear. */
 export function loggerOptions(level: string): LoggerOptions {
@@ -14,9 +15,12 @@ export function loggerOptions(level: string): LoggerOptions {
         'config.github.auth',
         'config.server.webhookToken',
         'config.slackWebhookUrl',
+        'config.slack.botToken',
       ],
       censor: '[redacted]',
     },
+    // trace_id/span_id on lines written inside a span (tracing on); nothing otherwise
+    mixin: traceMixin,
   };
 }
 

@@ -12,16 +12,27 @@ export interface MetricsOptions {
   targets?: readonly string[];
 }
 
-/** Outcomes a remediation can finish with (rewind_remediations_total{outcome}). */
+/**
+ * Outcomes counted in rewind_remediations_total{outcome}: each state the lifecycle table
+ * (src/remediation/lifecycle.ts) enters with the `count` effect, `planned` as `dry_run`.
+ * verified/unverified are not outcomes here: rewind_verifications_total{result} counts them.
+ */
 export const REMEDIATION_OUTCOMES = [
   'merged',
   'pr_opened',
+  'auto_merge',
   'denied',
   'noop',
   'failed',
   'closed',
   'dry_run',
 ] as const;
+
+/** Results of a merged rollback's verification (rewind_verifications_total{result}). */
+export const VERIFICATION_RESULTS = ['verified', 'unverified'] as const;
+
+/** What POST /v1/flux/events did with an event (rewind_flux_events_total{outcome}). */
+export const FLUX_EVENT_OUTCOMES = ['verified', 'unverified', 'noted', 'ignored'] as const;
 
 export function createMetrics(opts: MetricsOptions = {}) {
   const registry = opts.registry ?? new Registry();
@@ -127,7 +138,9 @@ function primeSeries(m: Omit<Metrics, 'registry'>, targets: readonly string[]): 
       m.alerts.inc({ status, outcome }, 0);
   for (const target of targets)
     for (const outcome of REMEDIATION_OUTCOMES) m.remediations.inc({ target, outcome }, 0);
-  for (const outcome of ['merged', 'pr_opened']) m.remediationDuration.zero({ outcome });
+  for (const outcome of ['merged', 'pr_opened', 'auto_merge']) m.remediationDuration.zero({ outcome });
+  for (const result of VERIFICATION_RESULTS) m.verifications.inc({ result }, 0);
+  for (const outcome of FLUX_EVENT_OUTCOMES) m.fluxEvents.inc({ outcome }, 0);
   for (const result of ['success', 'failure']) m.policyReloads.inc({ result }, 0);
   // the statuses the rate-limit and credentials alerts watch
   for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])

@@ -1,10 +1,10 @@
-import { leadAlert } from '../core/alerts.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import type { Target } from '../core/types.ts';
 import type { AuditStore, RecordPatch } from '../audit/store.ts';
 import type { RemediationRecord } from '../audit/types.ts';
 import type { Notifier, NotifyKind } from '../notify/slack.ts';
+import { eventFromRecord } from '../notify/record-event.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { transitionFor, type RemediationEvent, type RemediationState } from '../remediation/lifecycle.ts';
@@ -27,6 +27,8 @@ export interface EffectDeps {
   watchIntervalMs?: number;
   /** after the merge: reconcile now and verify (src/remediation/verify.ts) */
   afterMerge?: (id: string, mergeCommit: string) => Promise<void>;
+  /** Argo CD base URL (config argocd.url): Slack links the target's Application */
+  argocdUrl?: string | null;
 }
 
 const NOTIFY_KIND: Partial<Record<RemediationState, NotifyKind>> = {
@@ -54,22 +56,15 @@ export function createEffects(deps: EffectDeps) {
   ): Promise<void> {
     const now = clock.now();
     if (!(await store.claimNotification(rec.id, kind, now))) return; // said already (a resumed remediation)
-    const lead = rec.alerts.length ? leadAlert(rec.alerts) : undefined;
     try {
-      await deps.notifier.notify({
-        kind,
-        remediationId: rec.id,
-        target: rec.target,
-        environment: target?.environment ?? '',
-        alertName: lead?.labels.alertname ?? '',
-        severity: lead?.labels.severity ?? '',
-        from: rec.change?.from ?? null,
-        to: rec.change?.to ?? null,
-        reasons: [...(rec.decision?.reasons ?? []), ...(note ? [note] : [])],
-        prUrl: rec.pullRequest?.url ?? null,
-        error: kind === 'failed' ? rec.error : null,
-        dryRun: rec.dryRun,
-      });
+      await deps.notifier.notify(
+        eventFromRecord(rec, target, kind, {
+          reasons: [...(rec.decision?.reasons ?? []), ...(note ? [note] : [])],
+          error: kind === 'failed' ? rec.error : null,
+          now,
+          argocdUrl: deps.argocdUrl,
+        }),
+      );
     } catch (err) {
       // Slack is a side channel: its failure is logged and recorded, never a reason to redo a rollback.
       deps.logger.warn({ remediationId: rec.id, err: errorMessage(err) }, 'notification failed');

@@ -35,6 +35,8 @@ export interface ProcessorDeps {
   enqueue: (data: JobData, opts?: { delayMs?: number }) => Promise<void>;
   /** how often a PR in auto_merge is looked at (default 30 s) */
   watchIntervalMs?: number;
+  /** Argo CD base URL (config argocd.url): Slack links the target's Application */
+  argocdUrl?: string | null;
   /** after the merge is recorded: reconcile now and verify (src/remediation/verify.ts); verify jobs go there too */
   verifier?: { afterMerge(id: string, mergeCommit: string): Promise<void>; process: JobProcessor };
 }

@@ -1,19 +1,25 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { SpanKind, contextFrom, traceCarrier, withSpan } from '../observability/tracing.ts';
 
 export const QUEUE_NAME = 'remediations';
 
 export type JobData =
   /** `retry`: an operator's retry of a failed remediation (a new job id: the failed job stays inspectable) */
-  | { kind: 'remediate'; remediationId: string; retry?: number }
-  /** `after: 'remediation'`: handed over by a remediation that finished after the alert resolved */
-  | { kind: 'resolve'; remediationId: string; resolvedAt: string; after?: 'remediation' }
-  /** poll a PR in auto_merge until GitHub merges or closes it (`n`: the how-manieth look) */
-  | { kind: 'watch'; remediationId: string; n: number }
-  /** verifyAfter past a merge: escalate once if the incident still fires */
-  | { kind: 'heal_check'; remediationId: string }
-  /** after the merge: ask the GitOps engine to reconcile, then poll it until a verdict (src/remediation/verify.ts) */
-  | { kind: 'verify'; remediationId: string };
+  (
+    | { kind: 'remediate'; remediationId: string; retry?: number }
+    /** `after: 'remediation'`: handed over by a remediation that finished after the alert resolved */
+    | { kind: 'resolve'; remediationId: string; resolvedAt: string; after?: 'remediation' }
+    /** poll a PR in auto_merge until GitHub merges or closes it (`n`: the how-manieth look) */
+    | { kind: 'watch'; remediationId: string; n: number }
+    /** verifyAfter past a merge: escalate once if the incident still fires */
+    | { kind: 'heal_check'; remediationId: string }
+    /** after the merge: ask the GitOps engine to reconcile, then poll it until a verdict (src/remediation/verify.ts) */
+    | { kind: 'verify'; remediationId: string }
+  ) & {
+    /** W3C trace context of the producer (traceparent, tracestate): the worker continues its trace */
+    trace?: Record<string, string>;
+  };
 
 /** SPEC: 5 attempts, 5 s doubling, at most 3 min. */
 export const ATTEMPTS = 5;
@@ -72,18 +78,49 @@ export function createRemediationQueue(opts: {
   });
   // BullMQ re-emits connection errors on the queue; without a listener they crash the process.
   queue.on('error', () => {});
+  /**
+   * One producer span around the add (or the bulk add): each job carries it as its parent,
+   * continuing the trace the first job names (the webhook request) or the active one (a worker's
+   * follow-up). Without tracing the data stays as it was.
+   */
+  const publish = (jobs: readonly JobData[], add: (jobs: JobData[]) => Promise<void>) =>
+    withSpan(
+      `${QUEUE_NAME} publish`,
+      {
+        kind: SpanKind.PRODUCER,
+        parent: contextFrom(jobs[0]?.trace),
+        attributes: {
+          'messaging.system': 'bullmq',
+          'messaging.destination.name': QUEUE_NAME,
+          ...(jobs.length === 1 && jobs[0]
+            ? { 'messaging.message.id': jobId(jobs[0]) }
+            : { 'messaging.batch.message_count': jobs.length }),
+        },
+      },
+      async () => {
+        const trace = traceCarrier();
+        await add(
+          jobs.map(({ trace: _producer, ...rest }) => (trace ? { ...rest, trace } : rest) as JobData),
+        );
+      },
+    );
   return {
     queue,
     async enqueue(data, opts = {}) {
-      await queue.add(data.kind, data, {
-        jobId: jobId(data),
-        ...(opts.delayMs ? { delay: opts.delayMs } : {}),
+      await publish([data], async ([job]) => {
+        if (!job) return;
+        await queue.add(job.kind, job, {
+          jobId: jobId(job),
+          ...(opts.delayMs ? { delay: opts.delayMs } : {}),
+        });
       });
     },
     async enqueueMany(data) {
-      if (data.length === 1 && data[0]) await queue.add(data[0].kind, data[0], { jobId: jobId(data[0]) });
-      else if (data.length > 1)
-        await queue.addBulk(data.map((d) => ({ name: d.kind, data: d, opts: { jobId: jobId(d) } })));
+      if (data.length === 0) return;
+      await publish(data, async (jobs) => {
+        if (jobs.length === 1 && jobs[0]) await queue.add(jobs[0].kind, jobs[0], { jobId: jobId(jobs[0]) });
+        else await queue.addBulk(jobs.map((d) => ({ name: d.kind, data: d, opts: { jobId: jobId(d) } })));
+      });
     },
     async counts() {
       return queue.getJobCounts(

@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { errorMessage, isRetryable, PollLater } from '../core/errors.ts';
+import { SpanKind, contextFrom, withSpan } from '../observability/tracing.ts';
 import { ATTEMPTS, backoffDelay, bullPrefix, QUEUE_NAME, type JobData } from './queue.ts';
 
 export interface Attempt {
@@ -35,7 +36,22 @@ export function createQueueWorker(opts: WorkerOptions): Worker<JobData> {
       const attempt = job.attemptsMade + 1;
       const maxAttempts = job.opts.attempts ?? ATTEMPTS;
       try {
-        await opts.process(job.data, { number: attempt, last: attempt >= maxAttempts, jobId: job.id ?? '' });
+        await withSpan(
+          `${QUEUE_NAME} process ${job.data.kind}`,
+          {
+            kind: SpanKind.CONSUMER,
+            parent: contextFrom(job.data.trace),
+            attributes: {
+              'messaging.system': 'bullmq',
+              'messaging.destination.name': QUEUE_NAME,
+              'messaging.message.id': job.id ?? '',
+              'rewind.remediation.id': job.data.remediationId,
+              'rewind.attempt': attempt,
+            },
+          },
+          () =>
+            opts.process(job.data, { number: attempt, last: attempt >= maxAttempts, jobId: job.id ?? '' }),
+        );
       } catch (err) {
         if (err instanceof PollLater) {
           // BullMQ's documented way for a job to run again later under the same id

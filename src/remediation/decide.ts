@@ -117,6 +117,7 @@ export async function decide(
       target,
       lead,
       alertCount: p.alerts.length + (p.alertsDropped ?? 0),
+      alerts: p.alerts,
       current: analysis.current,
       candidate: analysis.candidate,
       decision,

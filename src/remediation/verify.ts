@@ -25,6 +25,7 @@ import type { AuditStore } from '../audit/store.ts';
 import type { RemediationRecord, Verification } from '../audit/types.ts';
 import type { VerdictIndex } from '../audit/verdicts.ts';
 import type { Notifier } from '../notify/slack.ts';
+import { eventFromRecord } from '../notify/record-event.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { JobData } from '../queue/queue.ts';
@@ -45,6 +46,8 @@ export interface VerifierDeps {
   enqueue: (data: JobData) => Promise<void>;
   /** between two reads of the Application (default 5 s) */
   pollMs?: number;
+  /** Argo CD base URL (config argocd.url): Slack links the target's Application */
+  argocdUrl?: string | null;
 }
 
 const appRef = (t: Target): AppRef => ({ app: t.argocd?.app ?? '', appNamespace: t.argocd?.appNamespace });
@@ -104,20 +107,14 @@ export function createVerifier(deps: VerifierDeps) {
       'rollback verification',
     );
     try {
-      await deps.notifier.notify({
-        kind: result,
-        remediationId: rec.id,
-        target: rec.target,
-        environment: deps.targets.byName(rec.target)?.environment ?? '',
-        alertName: rec.alerts[0]?.labels.alertname ?? '',
-        severity: rec.alerts[0]?.labels.severity ?? '',
-        from: rec.change?.from ?? null,
-        to: rec.change?.to ?? null,
-        reasons: [reason, `merge → ${result}: ${seconds.toFixed(1)} s (${v.mergeCommit.slice(0, 7)})`],
-        prUrl: rec.pullRequest?.url ?? null,
-        error: null,
-        dryRun: rec.dryRun,
-      });
+      await deps.notifier.notify(
+        eventFromRecord(rec, deps.targets.byName(rec.target), result, {
+          reasons: [reason, `merge → ${result}: ${seconds.toFixed(1)} s (${v.mergeCommit.slice(0, 7)})`],
+          error: null,
+          now,
+          argocdUrl: deps.argocdUrl,
+        }),
+      );
     } catch (err) {
       deps.logger.warn({ remediationId: rec.id, err: errorMessage(err) }, 'notification failed');
     }

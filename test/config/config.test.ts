@@ -57,6 +57,21 @@ describe('config', () => {
     assert.equal(c.server.webhookToken, 'hook');
   });
 
+  test('Slack bot mode: SLACK_BOT_TOKEN (or _FILE) with slack.channel; the token alone is an error', () => {
+    const withSlack = `slack:\n  channel: "#rewind"\n${EXAMPLE}`;
+    const c = buildConfig(withSlack, 'x', { SLACK_BOT_TOKEN: 'xoxb-1' });
+    assert.deepEqual(c.slack, { botToken: 'xoxb-1', channel: '#rewind', apiUrl: 'https://slack.com/api/' });
+    assert.equal(buildConfig(EXAMPLE, 'x', {}).slack.botToken, null);
+    assert.match(
+      configError(EXAMPLE, { SLACK_BOT_TOKEN: 'xoxb-1' }),
+      /^cfg\.yaml: slack\.channel: is required when SLACK_BOT_TOKEN is set$/,
+    );
+    assert.match(
+      configError(`slack:\n  token: xoxb-1\n${EXAMPLE}`),
+      /slack\.token: secrets are not read from the config file/,
+    );
+  });
+
   test('secrets can come from files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rewind-cfg-'));
     writeFileSync(join(dir, 'token'), 'from-file\n');

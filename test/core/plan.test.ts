@@ -50,7 +50,8 @@ describe('plan', () => {
       assert.deepEqual(t['Rewind-Rolled-Back-From'], ['v1.2.0']);
       assert.deepEqual(t['Rewind-Remediation'], ['rem_1']);
     }
-    assert.match(p.prBody, /\n\n---\n\nRewind-Remediation: rem_1\nRewind-Rolled-Back-From: v1\.2\.0$/);
+    // the body's last paragraph is exactly the trailer block
+    assert.match(p.prBody, /\n\nRewind-Remediation: rem_1\nRewind-Rolled-Back-From: v1\.2\.0\n?$/);
   });
 
   test('the commit message is the SPEC format', () => {

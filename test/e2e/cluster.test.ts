@@ -71,10 +71,11 @@ describe(
           'completed',
           'failed',
         ]);
-        assert.deepEqual(
-          jobs.map((j) => [j.data.kind, j.data.remediationId]),
-          [['remediate', id]],
-        );
+        // the remediation's job, and the heal check the merge scheduled (delayed)
+        assert.deepEqual(jobs.map((j) => [j.data.kind, j.data.remediationId]).sort(), [
+          ['heal_check', id],
+          ['remediate', id],
+        ]);
         assert.equal(gh.pulls('acme', 'gitops').length, 1);
         assert.equal(gh.getFile('acme', 'gitops', 'main', SAMPLE_PATH), kustomization('v1.1.0'));
 

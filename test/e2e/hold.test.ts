@@ -166,6 +166,7 @@ describe('hold: the rollback commit stops the auto-updaters; release lifts it', 
     };
     assert.deepEqual(Object.keys(docs.paths['/v1/targets/{name}/release']?.post?.responses ?? {}).sort(), [
       '201',
+      '400',
       '401',
       '404',
       '409',

@@ -70,6 +70,15 @@ describe('alert → pull request, end to end (emulator, real Redis, compiled pol
     assert.ok(pr.labels.includes('rewind'));
     assert.deepEqual(pr.requestedReviewers, ['octocat']);
     assert.equal(rec.pullRequest?.number, pr.number);
+    // the body links the bad release's commit and the compare view between the two versions' commits
+    const fromCommit = rec.change?.fromCommit ?? '';
+    assert.ok(pr.body?.includes(`](${gh.url}/acme/gitops/commit/${fromCommit})`), pr.body ?? '');
+    assert.ok(pr.body?.includes(`${gh.url}/acme/gitops/compare/${rec.change?.toCommit}...${fromCommit})`));
+    assert.match(pr.body ?? '', /by Seed Author\n/);
+    assert.match(
+      pr.body ?? '',
+      new RegExp(`Rewind-Remediation: ${id}\\nRewind-Rolled-Back-From: v1\\.2\\.0\\n$`),
+    );
     assert.deepEqual(
       stack.events.map((e) => e.kind),
       ['merged'],

@@ -1,66 +1,58 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { createSlackNotifier, formatSlackMessage, type RemediationEvent } from '../../src/notify/slack.ts';
+import { createSlackNotifier, formatSlackMessage } from '../../src/notify/slack.ts';
+import { event, hugeEvent } from './events.ts';
+import { startSlackEmulator, type SlackEmulator } from '../support/slack-emulator.ts';
 
-const event: RemediationEvent = {
-  kind: 'merged',
-  remediationId: 'rem_abc',
-  target: 'checkout-prod',
-  environment: 'prod',
-  alertName: 'HighErrorRate <!channel> *now*',
-  severity: 'critical',
-  from: 'v1.2.0',
-  to: 'v1.1.0',
-  reasons: ['critical alert on a release younger than 24h'],
-  prUrl: 'https://github.com/acme/gitops/pull/7',
-  error: null,
-  dryRun: false,
-};
-
-describe('Slack notifier', () => {
-  let server: Server;
-  let url: string;
-  const received: Array<{ body: unknown; headers: IncomingMessage['headers'] }> = [];
-  let status = 200;
+describe('Slack incoming webhook (fallback)', () => {
+  let slack: SlackEmulator;
   before(async () => {
-    server = createServer((req, res) => {
-      let data = '';
-      req.on('data', (c) => (data += c));
-      req.on('end', () => {
-        received.push({ body: JSON.parse(data), headers: req.headers });
-        res.writeHead(status).end(status === 200 ? 'ok' : 'invalid_token');
-      });
+    slack = await startSlackEmulator();
+  });
+  after(async () => {
+    slack.assertNoUnknownRequests();
+    await slack.close();
+  });
+
+  test('posts one Block Kit message: header, fields, why, context and link buttons', async () => {
+    await createSlackNotifier(slack.webhookUrl).notify(event);
+    const req = slack.requests.at(-1);
+    assert.equal(req?.ok, true, req?.error);
+    const body = req?.args as { text: string; blocks: Array<{ type: string }> };
+    assert.deepEqual(
+      body.blocks.map((b) => b.type),
+      ['header', 'section', 'section', 'section', 'context', 'actions'],
+    );
+    assert.match(body.text, /Rolled back: checkout-prod v1\.2\.0 → v1\.1\.0/);
+  });
+
+  test('very long alert texts are cut to Block Kit limits, so Slack accepts the message', async () => {
+    for (const kind of ['failed', 'denied', 'pr_opened'] as const) {
+      await createSlackNotifier(slack.webhookUrl).notify(hugeEvent(kind));
+      const req = slack.requests.at(-1);
+      assert.equal(req?.ok, true, `${kind}: ${req?.error}`);
+    }
+  });
+
+  test('the emulator refuses what Slack refuses (a header over 150 characters)', async () => {
+    const msg = formatSlackMessage(event);
+    const header = msg.blocks[0] as { text: { text: string } };
+    header.text.text = 'x'.repeat(151);
+    const res = await fetch(slack.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(msg),
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T000/B000/SECRETPART`;
-  });
-  after(() => server.close());
-
-  test('posts one mrkdwn message with the rollback, the reasons and the PR link', async () => {
-    await createSlackNotifier(url).notify(event);
-    assert.equal(received.length, 1);
-    const body = received[0]?.body as { text: string; blocks: Array<{ text: { text: string } }> };
-    assert.match(body.text, /rolled back \(merged\): \*checkout-prod\* \(prod\) `v1\.2\.0` → `v1\.1\.0`/);
-    assert.match(body.text, /Why: critical alert on a release younger than 24h/);
-    assert.match(body.text, /<https:\/\/github\.com\/acme\/gitops\/pull\/7\|Pull request>/);
-    assert.equal(body.blocks[0]?.text.text, body.text);
-  });
-
-  test('alert content cannot broadcast or format: <, >, & and marks are escaped', () => {
-    const { text } = formatSlackMessage(event);
-    assert.doesNotMatch(text, /<!channel>/);
-    assert.match(text, /HighErrorRate &lt;!channel&gt; \u200b\*\u200bnow\u200b\*\u200b/);
+    assert.equal(res.status, 400);
+    assert.equal(await res.text(), 'invalid_blocks');
   });
 
   test('a Slack failure is an error that does not leak the webhook URL', async () => {
-    status = 403;
-    await assert.rejects(createSlackNotifier(url).notify(event), (err: Error) => {
-      assert.equal(err.message, 'Slack notification failed (HTTP 403)');
+    const wrong = slack.webhookUrl.replace('emulatorwebhooksecret', 'SECRETPART');
+    await assert.rejects(createSlackNotifier(wrong).notify(event), (err: Error) => {
+      assert.equal(err.message, 'Slack notification failed (HTTP 404)');
       assert.doesNotMatch(JSON.stringify(err, Object.getOwnPropertyNames(err)), /SECRETPART/);
       return true;
     });
-    status = 200;
   });
 });

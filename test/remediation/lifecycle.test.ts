@@ -19,6 +19,8 @@ const ALL: RemediationState[] = [
   'merged',
   'closed',
   'failed',
+  'verified',
+  'unverified',
 ];
 
 describe('the lifecycle table', () => {
@@ -40,13 +42,18 @@ describe('the lifecycle table', () => {
     assert.equal(new Set(keys).size, keys.length);
   });
 
-  test('outcomes that are final never move again, except a failed one an operator retries', () => {
-    for (const s of ['noop', 'denied', 'planned', 'merged', 'closed'] as const)
+  test('outcomes that are final never move again, except a failed one an operator retries and a merge the GitOps engine verifies', () => {
+    for (const s of ['noop', 'denied', 'planned', 'closed', 'verified', 'unverified'] as const)
       assert.deepEqual(
         TRANSITIONS.filter((t) => t.from.includes(s)).map((t) => t.event),
         [],
         s,
       );
+    assert.deepEqual(
+      TRANSITIONS.filter((t) => t.from.includes('merged')).map((t) => t.event),
+      ['verified', 'unverified'],
+      'a merge only learns what Argo CD / Flux say about it',
+    );
     assert.equal(next('failed', 'retry')?.to, 'queued');
     assert.equal(next('merged', 'merged'), null, 'merged twice is refused (compare-and-set)');
   });

@@ -17,7 +17,7 @@ import type {
   BeforeRule,
 } from './github-emulator/api.ts';
 import { RepoModel, gitTime, type Signature } from './github-emulator/git-model.ts';
-import { handleGraphql, operationName } from './github-emulator/graphql.ts';
+import { handleGraphql, noreplyLogin, operationName } from './github-emulator/graphql.ts';
 import {
   DOCS_URL,
   HttpError,
@@ -153,6 +153,8 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
           repos: () => repos.values(),
           now,
           blobTextLimit: opts.blobTextLimit ?? 512 * 1024,
+          baseUrl,
+          loginOf: noreplyLogin,
         });
       }
       for (const route of routes) {

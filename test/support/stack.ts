@@ -44,6 +44,12 @@ export async function startStack(opts: {
   policyData?: string;
   /** read the targets' history into the cache at worker start (off: tests count and fault GitHub requests) */
   warmHistory?: boolean;
+  /** YAML appended at the top level of the config (e.g. a `slack:` block) */
+  extraConfig?: string;
+  /** where the service logs (default: silent unless TEST_LOG_LEVEL) */
+  logger?: Logger;
+  /** use the notifier the config selects (Slack bot or webhook) instead of capturing events */
+  configNotifier?: boolean;
   /** how often a PR in auto_merge is looked at */
   watchIntervalMs?: number;
   /** between two reads of an Argo CD Application (default 50 ms) */
@@ -59,15 +65,17 @@ export async function startStack(opts: {
     ...opts.env,
   };
   let yaml = configYaml({ prefix, targets: opts.targets ?? CHECKOUT_TARGET });
+  if (opts.extraConfig) yaml = `${opts.extraConfig}\n${yaml}`;
   if (opts.policyData) yaml = yaml.replace('data: policies/data.json', `data: ${opts.policyData}`);
   const config = buildConfig(yaml, 'test-config.yaml', env);
   const events: RemediationEvent[] = [];
   const notifier: Notifier = { notify: async (e) => void events.push(e) };
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) as unknown as Logger;
+  const logger =
+    opts.logger ?? (pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) as unknown as Logger);
   const started = await startRole(opts.role ?? 'serve', config, {
     ...(opts.clock ? { clock: opts.clock } : {}),
     logger,
-    notifier,
+    ...(opts.configNotifier ? {} : { notifier }),
     octokit: { spaceWrites: false, retries: 0, retryAfterBaseMs: 1 },
     backoffBaseMs: 20,
     httpLogger: false,

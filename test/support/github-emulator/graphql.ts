@@ -22,6 +22,9 @@ query RewindFileHistory($owner: String!, $name: String!, $expression: String!, $
             oid
             message
             committedDate
+            url
+            author { name user { login } }
+            associatedPullRequests(first: 1) { nodes { number url } }
             file(path: $path) { object { ... on Blob { text isTruncated } } }
           }
         }
@@ -44,7 +47,7 @@ export function firstParentsQuery(commits: number, blobs: number, merges: number
   const fields = [
     ...range(commits, 'c').map(
       (a) =>
-        `${a}: object(expression: $${a}) { ... on Commit { oid committedDate message parents { totalCount } file(path: $path) { oid } } }`,
+        `${a}: object(expression: $${a}) { ... on Commit { oid committedDate message url author { name user { login } } associatedPullRequests(first: 1) { nodes { number url } } parents { totalCount } file(path: $path) { oid } } }`,
     ),
     ...range(blobs, 'b').map((a) => `${a}: object(oid: $${a}) { ... on Blob { text isTruncated } }`),
     ...range(merges, 'm').map((a) => `${a}: object(expression: $${a}) { ... on Commit { message } }`),
@@ -66,6 +69,11 @@ const normalize = (q: string): string =>
     .replace(/\s*([{}():,!$])\s*/g, '$1')
     .trim();
 
+/** GitHub's noreply addresses name the account: `login@` or `12345+login@users.noreply.github.com`. */
+export function noreplyLogin(email: string): string | undefined {
+  return /^(?:\d+\+)?([A-Za-z0-9-]+)@users\.noreply\.github\.com$/i.exec(email)?.[1];
+}
+
 export function operationName(query: string): string | undefined {
   return /^\s*(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(query)?.[1];
 }
@@ -77,6 +85,10 @@ export interface GraphqlOptions {
   now(): Date;
   /** Blob.text longer than this is cut and isTruncated set, as GitHub does for large blobs. */
   blobTextLimit: number;
+  /** http://127.0.0.1:PORT: web pages (commit, pull request) live under it, as github.com's beside api.github.com */
+  baseUrl: string;
+  /** GitHub login of a commit author's email, as GitHub maps verified emails to accounts */
+  loginOf?(email: string): string | undefined;
 }
 
 function gqlError(message: string, extra: Record<string, unknown> = {}): EmulatorResponse {
@@ -163,6 +175,17 @@ function enableAutoMerge(body: unknown, opts: GraphqlOptions): EmulatorResponse 
   };
 }
 
+/** GitHub lists the pull requests whose merge brought the commit in, or that carry it on their head. */
+function associatedPulls(
+  repo: RepoModel,
+  sha: string,
+  opts: GraphqlOptions,
+): { number: number; url: string }[] {
+  return repo.pulls
+    .filter((p) => p.mergeCommitSha === sha || p.headSha === sha)
+    .map((p) => ({ number: p.number, url: `${opts.baseUrl}/${repo.fullName}/pull/${p.number}` }));
+}
+
 /**
  * RewindFirstParents: aliased `object(expression:)` (rev-parse: `<sha>~<n>`,
  * `<sha>^2`, a branch) and `object(oid:)` lookups; an expression that resolves
@@ -191,10 +214,14 @@ function firstParents(vars: unknown, opts: GraphqlOptions): EmulatorResponse {
     }
     const c = repo.commit(sha);
     const content = c.tree.get(path);
+    const login = opts.loginOf?.(c.author.email);
     out[`c${i}`] = {
       oid: c.sha,
       committedDate: c.committer.date,
       message: c.message,
+      url: `${opts.baseUrl}/${repo.fullName}/commit/${c.sha}`,
+      author: { name: c.author.name, user: login === undefined ? null : { login } },
+      associatedPullRequests: { nodes: associatedPulls(repo, c.sha, opts).slice(0, 1) },
       parents: { totalCount: c.parents.length },
       file: content === undefined ? null : { oid: blobSha(content) },
     };
@@ -265,10 +292,18 @@ export function handleGraphql(body: unknown, opts: GraphqlOptions): EmulatorResp
   const nodes = all.slice(cursorOffset, cursorOffset + first).map((c) => {
     const content = c.tree.get(path);
     const text = content === undefined ? undefined : content.slice(0, opts.blobTextLimit);
+    const login = opts.loginOf?.(c.author.email);
+    // GitHub lists the pull requests whose merge brought the commit in, or that carry it on their head.
+    const prs = repo.pulls
+      .filter((p) => p.mergeCommitSha === c.sha || p.headSha === c.sha)
+      .map((p) => ({ number: p.number, url: `${opts.baseUrl}/${repo.fullName}/pull/${p.number}` }));
     return {
       oid: c.sha,
       message: c.message,
       committedDate: c.committer.date,
+      url: `${opts.baseUrl}/${repo.fullName}/commit/${c.sha}`,
+      author: { name: c.author.name, user: login === undefined ? null : { login } },
+      associatedPullRequests: { nodes: prs.slice(0, 1) },
       file:
         content === undefined
           ? null
