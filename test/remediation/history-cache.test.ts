@@ -66,6 +66,8 @@ describe('history cache (real Redis, emulator)', () => {
 
     gh.clearRequests();
     const warm = await readHistory(deps(), target);
+    // the release's links (PR body) come from the cache as well as from GitHub
+    assert.match(cold.analysis.current.url ?? '', /\/acme\/gitops\/commit\/[0-9a-f]{40}$/);
     assert.deepEqual(warm.analysis, cold.analysis);
     assert.equal(graphql(), 0);
 
