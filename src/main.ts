@@ -50,6 +50,7 @@ async function serve(role: Role, config: Config, env: Env): Promise<void> {
     await started.close().catch(() => {});
     throw err;
   }
+  started.warmHistory();
   app.log.info(
     {
       role,

@@ -1,6 +1,8 @@
 import type { Config } from './config/config.ts';
 import { checkConfigFiles } from './config/config.ts';
-import { RewindError } from './core/errors.ts';
+import { RewindError, errorMessage } from './core/errors.ts';
+import { createRedisHistoryCache } from './history/redis-cache.ts';
+import { readHistory } from './remediation/decide.ts';
 import { buildApp } from './http/app.ts';
 import { loggerOptions } from './observability/logger.ts';
 import { createProcessor } from './queue/processor.ts';
@@ -105,6 +107,8 @@ export async function startRole(role: Role, config: Config, overrides: StartOver
     app,
     runtime: rt,
     worker,
+    /** Warm the history cache (worker roles); call once serving, so a failed start never waits on GitHub. */
+    warmHistory: (): void => void worker?.warmHistory(),
     async close() {
       await app.close();
       await worker?.close();
@@ -119,9 +123,23 @@ function startWorker(rt: Runtime, verifier: Verifier, overrides: StartOverrides)
   const { config } = rt;
   const log = rt.logger.child({ component: 'worker' });
   const connection = redisClient(config.redis.url, { failFast: false });
+  const historyCache = createRedisHistoryCache({ redis: rt.redis, prefix: config.redis.prefix });
+  let closing = false;
+  /** Reads every target's history into the cache, so a target's first rollback reads only the commits since. */
+  const warmHistory = async (): Promise<void> => {
+    for (const target of rt.targets.all()) {
+      if (closing) return;
+      await readHistory({ repo: rt.repo, historyCache }, target).then(
+        ({ analysis }) =>
+          log.debug({ target: target.name, commitsRead: analysis.commitsRead }, 'history warmed'),
+        (err: unknown) => log.warn({ target: target.name, err: errorMessage(err) }, 'history warm-up failed'),
+      );
+    }
+  };
   const processor = createProcessor({
     store: rt.store,
     repo: rt.repo,
+    historyCache,
     policy: rt.policy,
     notifier: rt.notifier,
     metrics: rt.metrics,
@@ -154,7 +172,9 @@ function startWorker(rt: Runtime, verifier: Verifier, overrides: StartOverrides)
   });
   return {
     worker,
+    warmHistory,
     async close() {
+      closing = true;
       await worker.close();
       connection.disconnect();
     },

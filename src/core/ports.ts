@@ -3,6 +3,7 @@
  * src/github, src/policy, src/notify and src/audit implement them; tests may
  * pass real adapters pointed at local emulators.
  */
+import type { Revision } from './rollback.ts';
 import type { FileCommit } from './types.ts';
 
 export interface RepoRef {
@@ -74,11 +75,13 @@ export interface GitOpsRepository {
   /** The file at the branch head. github_not_found (non-retryable) when the repo, branch or file is missing. */
   readFile(ref: FileRef): Promise<HeadFile>;
   /**
-   * Commits on `ref.branch` that touched `ref.path`, newest first, each with the
-   * file content at that commit. Lazily paginated: stop iterating and no more
-   * requests are made.
+   * The commits of the first-parent chain from `ref.branch` (a branch or a
+   * commit sha) that changed `ref.path` relative to their first parent, newest
+   * first, each with the file content at that commit: what the branch itself
+   * ran, each version dated by when it reached the branch. Lazily paginated:
+   * stop iterating and no more requests are made. Returns where it stopped.
    */
-  fileHistory(ref: FileRef): AsyncIterable<FileCommit>;
+  fileHistory(ref: FileRef, opts?: HistoryWalkOptions): AsyncGenerator<FileCommit, HistoryWalkEnd, undefined>;
   /** The open pull request labelled `rewind` whose head branch starts with `headPrefix`, if any. */
   findOpenPullRequest(
     repo: RepoRef,
@@ -108,6 +111,34 @@ export interface GitOpsRepository {
   ): Promise<AutoMergeResult>;
   /** Comment, then close; deletes the head branch. No-op when already closed. */
   closePullRequest(repo: RepoRef, number: number, comment: string): Promise<void>;
+}
+
+export interface HistoryWalkOptions {
+  /** chain commits whose history is already known: the walk stops on reaching one */
+  stopAt?: ReadonlySet<string>;
+}
+
+export interface HistoryWalkEnd {
+  /** the `stopAt` commit the walk reached, or null at the root of the history */
+  stoppedAt: string | null;
+}
+
+/** What one walk learned of a file's history below (and at) the commit it started from. */
+export interface KnownHistory {
+  /** newest first, up to the revision that ended the walk */
+  revisions: Revision[];
+}
+
+/**
+ * History below a commit never changes: a walk's result is kept per file (a
+ * key naming repo, path and how versions are read) and commit, so the next
+ * walk reads only the commits since.
+ */
+export interface HistoryCache {
+  /** commits a stored walk started from, newest first */
+  heads(file: string): Promise<string[]>;
+  get(file: string, head: string): Promise<KnownHistory | null>;
+  put(file: string, head: string, known: KnownHistory): Promise<void>;
 }
 
 export interface Clock {

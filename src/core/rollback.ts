@@ -5,7 +5,7 @@
  * and stops it as soon as the answer is known so no further pages are read.
  */
 import { RewindError } from './errors.ts';
-import type { CurrentRelease, FileCommit, ImageVersion, RollbackCandidate } from './types.ts';
+import type { CommitAuthor, CurrentRelease, FileCommit, ImageVersion, RollbackCandidate } from './types.ts';
 import { formatVersion, parseVersion, versionsEqual } from './version.ts';
 
 /** Trailer on rewind's commits naming the version it rolled back from (the bad one). */
@@ -30,13 +30,18 @@ export interface HistoryAnalysis {
  * when the revision cannot be parsed (a broken commit long since fixed): it is
  * passed over, since it can be neither the current release nor a target.
  */
-export type RevisionVersion = ImageVersion | null | 'unreadable';
+export type RevisionVersion = (ImageVersion & { repository?: string }) | null | 'unreadable';
 
 export interface AnalyzeOptions {
   /** read at most this many commits (default 3000: 31 GitHub requests) */
   maxCommits?: number;
   /** names the image in `reason` (e.g. "registry.example.com/acme/checkout") */
   image?: string;
+  /**
+   * The repository the head pins (after a registry move, the new one): a
+   * revision of another repository is never a candidate, whatever its tag.
+   */
+  repository?: string;
 }
 
 const TRAILER_LINE = /^([A-Za-z0-9][A-Za-z0-9-]*):\s*(.*)$/;
@@ -49,10 +54,27 @@ function canonicalKey(key: string): string {
     .join('-');
 }
 
+/** A paragraph that is a trailer block: every line `Key: value` (or an indented continuation); else null. */
+function trailerBlock(paragraph: string): [string, string][] | null {
+  const entries: [string, string][] = [];
+  for (const line of paragraph.split('\n')) {
+    const m = TRAILER_LINE.exec(line);
+    const last = entries[entries.length - 1];
+    if (m !== null) entries.push([canonicalKey(m[1] ?? ''), (m[2] ?? '').trim()]);
+    else if (/^[ \t]/.test(line) && last !== undefined) last[1] = `${last[1]} ${line.trim()}`;
+    else return null;
+  }
+  return entries;
+}
+
 /**
- * Git trailers: the message's last paragraph, when it is not the subject and
- * every line is `Key: value` (or an indented continuation). Keys are
- * canonicalized so `trailers[ROLLED_BACK_FROM_TRAILER]` finds any spelling.
+ * Git trailers, in any paragraph after the subject that is wholly a trailer
+ * block, not only the last: a squash commit made from the pull request's
+ * description (where rewind repeats its trailers) may end with more text or
+ * GitHub's own lines. Forgery stays impossible: rewind writes alert text only
+ * through oneLine/escapeMarkdown and behind a fixed line prefix ("- Alert: ",
+ * "| Alert |"), so no alert can start a line, let alone a whole paragraph.
+ * Keys are canonicalized so `trailers[ROLLED_BACK_FROM_TRAILER]` finds any spelling.
  */
 export function parseTrailers(message: string): Record<string, string[]> {
   const paragraphs = message
@@ -60,39 +82,22 @@ export function parseTrailers(message: string): Record<string, string[]> {
     .trim()
     .split(/\n[ \t]*\n/);
   const result: Record<string, string[]> = {};
-  if (paragraphs.length < 2) return result;
-  const lines = (paragraphs[paragraphs.length - 1] ?? '').split('\n');
-  const entries: [string, string][] = [];
-  for (const line of lines) {
-    const m = TRAILER_LINE.exec(line);
-    const last = entries[entries.length - 1];
-    if (m !== null) entries.push([canonicalKey(m[1] ?? ''), (m[2] ?? '').trim()]);
-    else if (/^[ \t]/.test(line) && last !== undefined) last[1] = `${last[1]} ${line.trim()}`;
-    else return {};
+  for (const paragraph of paragraphs.slice(1)) {
+    for (const [key, value] of trailerBlock(paragraph) ?? []) (result[key] ??= []).push(value);
   }
-  for (const [key, value] of entries) (result[key] ??= []).push(value);
   return result;
 }
 
-/**
- * rewind's trailers wherever they form a trailer block: the last paragraph, or an earlier one (a
- * squash message whose body is the PR description gets GitHub's Co-authored-by block after it).
- */
-function rewindTrailerValues(message: string, key: string): string[] {
-  const paragraphs = message
-    .replace(/\r\n/g, '\n')
-    .trim()
-    .split(/\n[ \t]*\n/);
-  return paragraphs.slice(1).flatMap((_, i) => {
-    // each paragraph after the subject, read as if it were the last one
-    const upTo = paragraphs.slice(0, i + 2).join('\n\n');
-    return parseTrailers(upTo)[key] ?? [];
-  });
+function versionOnly(v: ImageVersion): ImageVersion {
+  return {
+    ...(v.tag !== undefined ? { tag: v.tag } : {}),
+    ...(v.digest !== undefined ? { digest: v.digest } : {}),
+  };
 }
 
 /** Formatted through parseVersion so "v1@sha256:…" and spacing variants compare equal. */
 function rolledBackFrom(message: string): string[] {
-  return rewindTrailerValues(message, ROLLED_BACK_FROM_TRAILER)
+  return (parseTrailers(message)[ROLLED_BACK_FROM_TRAILER] ?? [])
     .filter((v) => v !== '')
     .map((v) => formatVersion(parseVersion(v)));
 }
@@ -114,12 +119,55 @@ export async function analyzeHistory(
   current: ImageVersion,
   opts: AnalyzeOptions = {},
 ): Promise<HistoryAnalysis> {
+  return analyzeRevisions(revisions(commits, versionOf), current, opts);
+}
+
+/**
+ * What the analysis needs of one commit, and all a history cache keeps: its
+ * version (`versionOf` applied) and the versions its trailers (and those of
+ * the commit it merged) rolled back from.
+ */
+export interface Revision {
+  sha: string;
+  committedAt: string;
+  version: RevisionVersion;
+  rolledBackFrom: string[];
+  /** links for the pull request body (web page, author, the PR that brought it) */
+  url?: string;
+  author?: CommitAuthor;
+  pullRequest?: { number: number; url: string };
+}
+
+export function toRevision(commit: FileCommit, versionOf: (content: string) => RevisionVersion): Revision {
+  return {
+    sha: commit.sha,
+    committedAt: commit.committedAt,
+    version: commit.content === null ? null : versionOf(commit.content),
+    rolledBackFrom: [...rolledBackFrom(commit.message), ...rolledBackFrom(commit.mergedMessage ?? '')],
+    ...(commit.url !== undefined ? { url: commit.url } : {}),
+    ...(commit.author !== undefined ? { author: commit.author } : {}),
+    ...(commit.pullRequest !== undefined ? { pullRequest: commit.pullRequest } : {}),
+  };
+}
+
+async function* revisions(
+  commits: AsyncIterable<FileCommit>,
+  versionOf: (content: string) => RevisionVersion,
+): AsyncGenerator<Revision> {
+  for await (const commit of commits) yield toRevision(commit, versionOf);
+}
+
+export async function analyzeRevisions(
+  commits: AsyncIterable<Revision> | Iterable<Revision>,
+  current: ImageVersion,
+  opts: AnalyzeOptions = {},
+): Promise<HistoryAnalysis> {
   const image = opts.image ?? 'the image';
   const maxCommits = opts.maxCommits ?? 3000;
   const skipped = new Set<string>();
   /** distinct earlier versions, newest first, each with the newest commit that pins it */
   const earlier = new Map<string, RollbackCandidate>();
-  let introducedBy: FileCommit | undefined;
+  let introducedBy: Revision | undefined;
   let inCurrentRun = true;
   let commitsRead = 0;
   let truncated = false;
@@ -130,12 +178,16 @@ export async function analyzeHistory(
       break; // the iterator's return() runs: no further pages are fetched
     }
     commitsRead += 1;
-    for (const v of rolledBackFrom(commit.message)) skipped.add(v);
-    const version = commit.content === null ? null : versionOf(commit.content);
+    for (const v of commit.rolledBackFrom) skipped.add(v);
+    const version = commit.version;
     if (version === null) break;
     if (version === 'unreadable') continue;
+    const foreign =
+      opts.repository !== undefined &&
+      version.repository !== undefined &&
+      version.repository !== opts.repository;
     if (inCurrentRun) {
-      if (versionsEqual(version, current)) {
+      if (!foreign && versionsEqual(version, current)) {
         introducedBy = commit;
         continue;
       }
@@ -150,11 +202,13 @@ export async function analyzeHistory(
         );
       }
     }
+    // another registry's tag may not exist in this one (or be another build)
+    if (foreign) continue;
     // A revision that pins nothing (Helm `tag: ""`, a bare `image: app`) is not a version to return to.
     const unpinned = (version.tag ?? '') === '' && (version.digest ?? '') === '';
     const key = formatVersion(version);
     if (unpinned || versionsEqual(version, current) || earlier.has(key)) continue;
-    earlier.set(key, { to: version, toCommit: commit.sha });
+    earlier.set(key, { to: versionOnly(version), toCommit: commit.sha });
   }
 
   if (introducedBy === undefined) {
@@ -168,7 +222,7 @@ export async function analyzeHistory(
     version: current,
     commit: introducedBy.sha,
     committedAt: introducedBy.committedAt,
-    isRollback: rolledBackFrom(introducedBy.message).length > 0,
+    isRollback: introducedBy.rolledBackFrom.length > 0,
     ...(introducedBy.url !== undefined ? { url: introducedBy.url } : {}),
     ...(introducedBy.author !== undefined ? { author: introducedBy.author } : {}),
     ...(introducedBy.pullRequest !== undefined ? { pullRequest: introducedBy.pullRequest } : {}),

@@ -55,6 +55,11 @@ export interface FileCommit {
   committedAt: string;
   /** file content at this commit; null when the file did not exist */
   content: string | null;
+  /**
+   * A merge commit that brought the change: its second parent's message (a
+   * rewind PR merged with a merge commit keeps its trailers there).
+   */
+  mergedMessage?: string;
   /** web page of the commit (for links in the pull request body) */
   url?: string;
   author?: CommitAuthor;

@@ -7,4 +7,4 @@ export {
   type GitHubMetrics,
 } from './octokit.ts';
 export { createGitHubRepository, REWIND_LABEL, type GitHubRepositoryOptions } from './repository.ts';
-export { FILE_HISTORY_QUERY, type HistoryPaging } from './history.ts';
+export { firstParentsQuery, type HistoryPaging } from './history.ts';

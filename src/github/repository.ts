@@ -9,6 +9,8 @@ import type {
   FileRef,
   GitOpsRepository,
   HeadFile,
+  HistoryWalkEnd,
+  HistoryWalkOptions,
   MergeRequest,
   PullRequest,
   RepoRef,
@@ -254,8 +256,11 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
       return { ...file, commitSha };
     },
 
-    fileHistory(ref: FileRef): AsyncIterable<FileCommit> {
-      return fileHistory(octokit, ref, opts.history);
+    fileHistory(
+      ref: FileRef,
+      walk?: HistoryWalkOptions,
+    ): AsyncGenerator<FileCommit, HistoryWalkEnd, undefined> {
+      return fileHistory(octokit, ref, opts.history, walk);
     },
 
     async findOpenPullRequest(

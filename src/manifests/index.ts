@@ -27,6 +27,7 @@ interface Analysis {
   ctx: ManifestContext;
   occurrences: Occurrence[];
   version: ImageVersion;
+  repository: string;
 }
 
 function describeDocs(docs: readonly Doc[]): string {
@@ -100,7 +101,7 @@ function analyze(content: string, spec: ImageSpec, fileName: string): Analysis {
       `${fileName}: image ${spec.image} is pinned to different versions: ${list}`,
     );
   }
-  return { ctx, occurrences, version: { ...first.version } };
+  return { ctx, occurrences, version: { ...first.version }, repository: first.repository ?? spec.image };
 }
 
 const PROBE = '-rewind-alias-probe';
@@ -158,6 +159,16 @@ function checkSharedAnchors(a: Analysis, spec: ImageSpec): void {
 /** The version the file pins for `spec.image` (`{}` when an entry names the image but pins nothing). */
 export function extractVersion(content: string, spec: ImageSpec, fileName: string): ImageVersion {
   return analyze(content, spec, fileName).version;
+}
+
+/** The version and the repository the file pins for `spec.image` (the repository differs after a registry move). */
+export function extractImage(
+  content: string,
+  spec: ImageSpec,
+  fileName: string,
+): { version: ImageVersion; repository: string } {
+  const { version, repository } = analyze(content, spec, fileName);
+  return { version, repository };
 }
 
 /** Same content with only the bytes of the tag/digest changed to `to`, at every occurrence of the image. */

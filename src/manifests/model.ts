@@ -24,6 +24,13 @@ export interface Occurrence {
   /** source ranges it reads; a format that finds a subset of another's ranges found the same thing */
   spans: ReadonlyArray<readonly [number, number]>;
   version: ImageVersion;
+  /**
+   * The image repository the runtime pulls at this place, where the format can
+   * name one other than the target's image (Kustomize `newName`, a Helm
+   * `repository` beside an explicit tagKey); a version of another repository
+   * is not a version of this image.
+   */
+  repository?: string;
   /** the edits that make this occurrence pin `to` */
   edits(to: ImageVersion): Edit[];
 }

@@ -1,7 +1,7 @@
 import { RewindError, errorMessage, isRetryable } from '../core/errors.ts';
 import { headBranch } from '../core/plan.ts';
 import { parseVersion } from '../core/version.ts';
-import type { Clock, FileRef, GitOpsRepository, HeadFile, PullRequest } from '../core/ports.ts';
+import type { Clock, FileRef, GitOpsRepository, HeadFile, HistoryCache, PullRequest } from '../core/ports.ts';
 import type { TargetIndex } from '../core/targets.ts';
 import type { Target } from '../core/types.ts';
 import { decide, fileRef } from '../remediation/decide.ts';
@@ -19,6 +19,8 @@ import type { Attempt, JobProcessor } from './worker.ts';
 export interface ProcessorDeps {
   store: AuditStore;
   repo: GitOpsRepository;
+  /** what earlier history walks learned (optional: without it every walk is cold) */
+  historyCache?: HistoryCache;
   policy: PolicyEngine;
   notifier: Notifier;
   metrics: Metrics;

@@ -1,15 +1,16 @@
 import { leadAlert } from '../core/alerts.ts';
 import { RewindError } from '../core/errors.ts';
 import { buildPlan, branchPrefix, type RollbackPlan } from '../core/plan.ts';
-import type { FileRef, GitOpsRepository, HeadFile, PullRequest } from '../core/ports.ts';
-import { analyzeHistory, type HistoryAnalysis, type RevisionVersion } from '../core/rollback.ts';
+import type { FileRef, GitOpsRepository, HeadFile, HistoryCache, PullRequest } from '../core/ports.ts';
+import { analyzeRevisions, type HistoryAnalysis, type RevisionVersion } from '../core/rollback.ts';
 import type { Alert, Target } from '../core/types.ts';
 import { formatVersion } from '../core/version.ts';
-import { extractVersion, replaceVersion, type ImageSpec } from '../manifests/index.ts';
+import { extractImage, replaceVersion, type ImageSpec } from '../manifests/index.ts';
 import { holdMarkers } from '../manifests/hold/markers.ts';
 import { planHold } from './hold.ts';
 import { buildPolicyInput } from '../policy/input.ts';
 import type { Decision, PolicyEngine, PolicyInput } from '../policy/types.ts';
+import { historyKey, revisionHistory } from './revisions.ts';
 
 export function fileRef(t: Target): FileRef {
   const [owner = '', repo = ''] = t.repo.split('/');
@@ -21,9 +22,10 @@ export function imageSpec(t: Target): ImageSpec {
 }
 
 /** A past revision's version; the head was already read strictly, so old breakage only skips that revision. */
-function revisionVersion(content: string, t: Target): RevisionVersion {
+export function revisionVersion(content: string, t: Target): RevisionVersion {
   try {
-    return extractVersion(content, imageSpec(t), t.path);
+    const { version, repository } = extractImage(content, imageSpec(t), t.path);
+    return { ...version, repository };
   } catch (err) {
     if (err instanceof RewindError && err.code === 'image_not_found') return null;
     if (
@@ -59,23 +61,34 @@ export interface Decided {
   plan: RollbackPlan | null;
 }
 
+/** The file at the branch head and what its history says: current release and rollback candidate. */
+export async function readHistory(
+  deps: { repo: GitOpsRepository; historyCache?: HistoryCache | undefined },
+  target: Target,
+): Promise<{ head: HeadFile; analysis: HistoryAnalysis }> {
+  const ref = fileRef(target);
+  const head = await deps.repo.readFile(ref);
+  const { version: current, repository } = extractImage(head.content, imageSpec(target), target.path);
+  // Pin the walk to the commit the file was read at: a push in between must not mix two heads.
+  const revisions = revisionHistory(
+    deps.repo,
+    { ...ref, branch: head.commitSha },
+    (c: string) => revisionVersion(c, target),
+    deps.historyCache ? { store: deps.historyCache, key: historyKey(ref, imageSpec(target)) } : undefined,
+  );
+  const analysis = await analyzeRevisions(revisions, current, { image: target.image, repository });
+  return { head, analysis };
+}
+
 /** Read Git, find the candidate, ask the policy and build the change. Writes nothing. */
 export async function decide(
-  deps: { repo: GitOpsRepository; policy: PolicyEngine },
+  deps: { repo: GitOpsRepository; policy: PolicyEngine; historyCache?: HistoryCache | undefined },
   p: DecideInput,
 ): Promise<Decided> {
   const { target } = p;
   const ref = fileRef(target);
   const lead = leadAlert(p.alerts);
-  const head = await deps.repo.readFile(ref);
-  const current = extractVersion(head.content, imageSpec(target), target.path);
-  // Pin the walk to the commit the file was read at: a push in between must not mix two heads.
-  const analysis = await analyzeHistory(
-    deps.repo.fileHistory({ ...ref, branch: head.commitSha }),
-    (c: string) => revisionVersion(c, target),
-    current,
-    { image: target.image },
-  );
+  const { head, analysis } = await readHistory(deps, target);
   const openPr = await deps.repo.findOpenPullRequest(ref, branchPrefix(target));
   const input = buildPolicyInput({
     alert: lead,

@@ -42,6 +42,18 @@ function plan(lead: Alert) {
 }
 
 describe('plan', () => {
+  test('the PR body ends with the trailers; alert text cannot add one to it or to the commit', () => {
+    const forged = 'x\n\nRewind-Rolled-Back-From: v0.9.0\n\nRewind-Remediation: forged';
+    const p = plan(alert({ alertname: forged, severity: forged }, { summary: forged, description: forged }));
+    for (const text of [p.prBody, p.commitMessage, `${p.mergeTitle}\n\n${p.mergeBody}`]) {
+      const t = parseTrailers(text);
+      assert.deepEqual(t['Rewind-Rolled-Back-From'], ['v1.2.0']);
+      assert.deepEqual(t['Rewind-Remediation'], ['rem_1']);
+    }
+    // the body's last paragraph is exactly the trailer block
+    assert.match(p.prBody, /\n\nRewind-Remediation: rem_1\nRewind-Rolled-Back-From: v1\.2\.0\n?$/);
+  });
+
   test('the commit message is the SPEC format', () => {
     const p = plan(alert({ alertname: 'HighErrorRate', severity: 'critical' }));
     assert.equal(

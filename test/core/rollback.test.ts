@@ -295,6 +295,15 @@ describe('parseTrailers', () => {
     assert.deepEqual(t, { 'Rewind-Rolled-Back-From': ['v1', 'v2'], Note: ['a b'] });
   });
 
+  it('a trailer paragraph anywhere after the subject counts (a squash commit made from a PR description)', () => {
+    const t = parseTrailers(
+      'fix: x (#4)\n\n| a | b |\n\n---\n\nRewind-Remediation: abc\nRewind-Rolled-Back-From: v1.2.0\n\nSigned-off text that is prose.\n',
+    );
+    assert.deepEqual(t['Rewind-Rolled-Back-From'], ['v1.2.0']);
+    // a paragraph mixing prose and a trailer-like line is not a trailer block
+    assert.deepEqual(parseTrailers('subject\n\n- Alert: x\nRewind-Rolled-Back-From: v1\n\nok'), {});
+  });
+
   it('no trailers: subject only, or a last paragraph that is prose', () => {
     assert.deepEqual(parseTrailers('Rewind-Rolled-Back-From: v1'), {});
     assert.deepEqual(parseTrailers('subject\n\nThis rolls back: nothing.\nReally.'), {});

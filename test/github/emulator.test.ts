@@ -152,7 +152,8 @@ describe('GitHub emulator', () => {
       await status(gh.rest.pulls.merge({ ...o, pull_number: pr.number, merge_method: 'squash' })),
       405,
     );
-    assert.equal(emulator.listCommits('acme', 'gitops', 'main')[0]?.message, 't (#1)\n\n* change');
+    // GitHub's default squash message: a one-commit PR takes the commit's title and body
+    assert.equal(emulator.listCommits('acme', 'gitops', 'main')[0]?.message, 'change (#1)');
   });
 
   it('401 without the right token; injected faults', async () => {

@@ -74,10 +74,12 @@ describe('fileHistory through GraphQL, with analyzeHistory', () => {
       assert.ok(
         emulator.requests
           .slice(readRequests)
-          .every((r) => r.path === '/graphql' && r.operationName === 'RewindFileHistory'),
+          .every((r) => r.path === '/graphql' && r.operationName === 'RewindFirstParents'),
       );
-      // pages of 100: 500 commits → 5 requests, however far back the target is
-      assert.equal(historyRequests, 5);
+      // the branch's 572 commits (500 touch the file) in pages of 100, the last page's texts in one
+      // more request, however far back the target is
+      assert.equal(emulator.listCommits('acme', `gitops-${back}`, 'main').length, 572);
+      assert.equal(historyRequests, 7);
       console.log(
         `history walk, target ${back} commit(s) back: ${historyRequests} GitHub request(s) for history (+${readRequests} for readFile), ${analysis.commitsRead} commits read`,
       );

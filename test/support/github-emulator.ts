@@ -298,6 +298,12 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       repo.refs.set(branch, sha);
       return sha;
     },
+    mergeBranch(input) {
+      const repo = repoOrThrow(input.owner, input.repo);
+      const sig = seedSignature(undefined, input.date, now());
+      const message = input.message ?? `Merge branch '${input.head}' into ${input.base}`;
+      return repo.mergeBranches(input.base, input.head, message, sig, input.resolutions).sha;
+    },
     openPullRequest(input) {
       const repo = repoOrThrow(input.owner, input.repo);
       const base = input.base ?? repo.defaultBranch;
@@ -335,6 +341,9 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
         closedAt: null,
       });
       return number;
+    },
+    setSquashDefaults(owner, name, defaults) {
+      repoOrThrow(owner, name).squashDefaults = { ...defaults };
     },
     protectBranch(owner, name, branch, protection) {
       repoOrThrow(owner, name).requiredChecks.set(branch, [...protection.requiredChecks]);

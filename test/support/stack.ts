@@ -42,6 +42,8 @@ export async function startStack(opts: {
   env?: Env;
   role?: Role;
   policyData?: string;
+  /** read the targets' history into the cache at worker start (off: tests count and fault GitHub requests) */
+  warmHistory?: boolean;
   /** YAML appended at the top level of the config (e.g. a `slack:` block) */
   extraConfig?: string;
   /** where the service logs (default: silent unless TEST_LOG_LEVEL) */
@@ -80,6 +82,7 @@ export async function startStack(opts: {
     ...(opts.watchIntervalMs !== undefined ? { watchIntervalMs: opts.watchIntervalMs } : {}),
     verifyPollMs: opts.verifyPollMs ?? 50,
   });
+  if (opts.warmHistory === true) started.warmHistory();
   const admin = testRedis();
   return {
     ...started,

@@ -3,7 +3,7 @@
  * `registry`) and `tag`, at any depth (sub-charts, a HelmRelease's
  * `spec.values`, kustomize `valuesInline`), or an explicit `tagKey` path.
  */
-import type { YAMLMap } from 'yaml';
+import { isMap, type YAMLMap } from 'yaml';
 import type { Doc, Extraction, ManifestContext, ManifestFormat, Occurrence } from '../model.ts';
 import { tagFieldOccurrence } from '../occurrences.ts';
 import { allMaps, get, getPath, pairOf, rootMap, slotOf, str } from '../yaml-nodes.ts';
@@ -34,7 +34,9 @@ function byTagKey(ctx: ManifestContext, tagKey: string): Extraction {
     if (!tag) continue;
     // the repository is not checked: the target named the field explicitly
     const parent = getPath(doc, doc.contents, path.slice(0, -1));
-    occurrences.push(tagFieldOccurrence(ctx, NAME, tag, slotOf(doc, get(doc, parent, 'digest'))));
+    const occurrence = tagFieldOccurrence(ctx, NAME, tag, slotOf(doc, get(doc, parent, 'digest')));
+    const repository = isMap(parent) ? imageNameOf(doc, parent) : undefined;
+    occurrences.push(repository === undefined ? occurrence : { ...occurrence, repository });
   }
   return { occurrences, seen: [] };
 }

@@ -46,7 +46,7 @@ function entryEdits(ctx: ManifestContext, doc: Doc, entry: YAMLMap, to: ImageVer
   return edits;
 }
 
-function entryOccurrence(ctx: ManifestContext, doc: Doc, entry: YAMLMap): Occurrence {
+function entryOccurrence(ctx: ManifestContext, doc: Doc, entry: YAMLMap, repository: string): Occurrence {
   const tag = slotOf(doc, pairOf(entry, 'newTag')?.value);
   const digest = slotOf(doc, pairOf(entry, 'digest')?.value);
   const version: ImageVersion = {};
@@ -56,6 +56,7 @@ function entryOccurrence(ctx: ManifestContext, doc: Doc, entry: YAMLMap): Occurr
   const spans = [tag, digest].flatMap((s) => (s ? [[s.start, s.end] as const] : []));
   return {
     format: NAME,
+    repository,
     at,
     spans: spans.length > 0 ? spans : [[at, entry.range?.[1] ?? at]],
     version,
@@ -79,7 +80,8 @@ export const kustomize: ManifestFormat = {
         const name = str(doc, get(doc, entry, 'name'));
         const newName = str(doc, get(doc, entry, 'newName'));
         seen.push(...[name, newName].filter((n): n is string => n !== undefined));
-        if (name === ctx.image || newName === ctx.image) occurrences.push(entryOccurrence(ctx, doc, entry));
+        if (name === ctx.image || newName === ctx.image)
+          occurrences.push(entryOccurrence(ctx, doc, entry, newName ?? name ?? ctx.image));
       }
     }
     return { occurrences, seen };

@@ -120,6 +120,20 @@ export interface GitHubEmulator {
     author?: Person;
   }): string;
   createBranch(owner: string, repo: string, branch: string, from?: string): string;
+  /**
+   * `git merge --no-ff head` into `base` (a merge commit with two parents, as
+   * GitHub's "Create a merge commit" or a pushed local merge); a path both
+   * sides changed must be given in `resolutions`. Returns the merge commit sha.
+   */
+  mergeBranch(input: {
+    owner: string;
+    repo: string;
+    base: string;
+    head: string;
+    message?: string;
+    date?: string | Date;
+    resolutions?: FileChanges;
+  }): string;
   /** seeds an open pull request, creating its head branch with one commit when missing */
   openPullRequest(input: {
     owner: string;
@@ -132,6 +146,12 @@ export interface GitHubEmulator {
     files?: FileChanges;
   }): number;
   setCollaborators(owner: string, repo: string, logins: readonly string[] | null): void;
+  /** the repository's squash merge commit defaults (Settings → Pull Requests) */
+  setSquashDefaults(
+    owner: string,
+    repo: string,
+    defaults: { title: 'PR_TITLE' | 'COMMIT_OR_PR_TITLE'; message: 'PR_BODY' | 'COMMIT_MESSAGES' | 'BLANK' },
+  ): void;
   /** branch protection: merges into `branch` need these status checks to succeed on the PR head */
   protectBranch(
     owner: string,

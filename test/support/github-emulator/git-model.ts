@@ -93,6 +93,16 @@ export class RepoModel {
   readonly pulls: PullState[] = [];
   /** null = everyone may be requested as a reviewer */
   collaborators: Set<string> | null = null;
+  /**
+   * The repository's default squash commit (`squash_merge_commit_title` /
+   * `squash_merge_commit_message`), used when a merge sends no commit_title or
+   * commit_message. GitHub's defaults: the commit's (one-commit PR) or the PR's
+   * title, and the commit messages.
+   */
+  squashDefaults: {
+    title: 'PR_TITLE' | 'COMMIT_OR_PR_TITLE';
+    message: 'PR_BODY' | 'COMMIT_MESSAGES' | 'BLANK';
+  } = { title: 'COMMIT_OR_PR_TITLE', message: 'COMMIT_MESSAGES' };
   /** branch protection: branch → status check contexts that must succeed before a merge */
   readonly requiredChecks = new Map<string, string[]>();
   /** commit sha → context → state of its status checks */
@@ -191,6 +201,50 @@ export class RepoModel {
   }
 
   /**
+   * `git merge --no-ff <from>` on `into`: a merge commit with two parents
+   * (`into`'s head first). The tree is a file-level three-way merge; a path
+   * both sides changed differently must be resolved in `resolutions`.
+   */
+  mergeBranches(
+    into: string,
+    from: string,
+    message: string,
+    committer: Signature,
+    resolutions: FileChanges = {},
+  ): Commit {
+    const ours = this.resolve(into);
+    const theirs = this.resolve(from);
+    if (ours === undefined || theirs === undefined)
+      throw new Error(`emulator: cannot merge ${from} into ${into}`);
+    const base = this.mergeBase(ours, theirs);
+    const baseTree = base === undefined ? new Map<string, string>() : this.commit(base).tree;
+    const oursTree = this.commit(ours).tree;
+    const theirsTree = this.commit(theirs).tree;
+    const tree = new Map(oursTree);
+    for (const path of RepoModel.changedPaths(baseTree, theirsTree)) {
+      const mine = oursTree.get(path);
+      const their = theirsTree.get(path);
+      if (mine !== baseTree.get(path) && mine !== their && !(path in resolutions))
+        throw new Error(`emulator: merge conflict on ${path}; resolve it`);
+      if (their === undefined) tree.delete(path);
+      else tree.set(path, their);
+    }
+    for (const [path, content] of Object.entries(resolutions)) {
+      if (content === null) tree.delete(path);
+      else tree.set(path, content);
+    }
+    const commit = this.createCommit({
+      parents: [ours, theirs],
+      tree,
+      message,
+      author: committer,
+      committer,
+    });
+    this.refs.set(into, commit.sha);
+    return commit;
+  }
+
+  /**
    * Moves a branch the way a push or PATCH git/refs does. GitHub closes an open
    * pull request whose head no longer has commits its base lacks (the head was
    * force-moved to the base head or one of its ancestors): returns the numbers
@@ -235,14 +289,75 @@ export class RepoModel {
     }
   }
 
+  /** `sha~n`: the n-th first-parent ancestor, or undefined past the root. */
+  firstParentAncestor(sha: string, n: number): string | undefined {
+    let cur: string | undefined = sha;
+    for (let i = 0; i < n && cur !== undefined; i++) cur = this.commit(cur).parents[0];
+    return cur;
+  }
+
   /**
-   * Commits that changed `path`, newest first. Follows first parents only:
-   * the emulator's merges are squashes, so history is linear in practice.
+   * A rev-parse expression as GitHub's `object(expression:)` takes it, for the
+   * forms rewind sends: a branch, a full sha, `<sha>~<n>` and `<sha>^<n>`.
+   */
+  resolveExpression(expression: string): string | undefined {
+    const m = /^(.+?)(?:([~^])(\d*))?$/.exec(expression);
+    if (m === null) return undefined;
+    const base = this.resolve(m[1] ?? '');
+    if (base === undefined || m[2] === undefined) return base;
+    const n = m[3] === '' || m[3] === undefined ? 1 : Number(m[3]);
+    if (m[2] === '~') return this.firstParentAncestor(base, n);
+    return n === 0 ? base : this.commit(base).parents[n - 1];
+  }
+
+  /**
+   * `git log [<sha>]` without paths: every reachable commit, newest committer
+   * date first (a parent never before its child when dates tie).
+   */
+  *log(sha: string): Generator<Commit> {
+    yield* this.walk(sha, (c) => ({ show: true, parents: c.parents }));
+  }
+
+  /**
+   * `git log <sha> -- <path>` with git's default history simplification, as
+   * GitHub's GraphQL `history(path:)` and REST `commits?path=` serve it: a
+   * commit whose file equals one parent's (TREESAME) is hidden and only that
+   * parent (the first such) is followed, so a merge that took the file from its
+   * second parent is skipped and the walk continues down the merged branch;
+   * commits of the first-parent line between the fork and the merge are then
+   * never listed. A merge that differs from every parent is shown and both
+   * sides are walked.
    */
   *pathHistory(sha: string, path: string): Generator<Commit> {
-    for (const c of this.firstParentLog(sha)) {
-      const parent = c.parents[0] === undefined ? undefined : this.commit(c.parents[0]);
-      if (c.tree.get(path) !== parent?.tree.get(path)) yield c;
+    yield* this.walk(sha, (c) => {
+      const mine = c.tree.get(path);
+      if (c.parents.length === 0) return { show: mine !== undefined, parents: [] };
+      const same = c.parents.find((p) => this.commit(p).tree.get(path) === mine);
+      return same === undefined ? { show: true, parents: c.parents } : { show: false, parents: [same] };
+    });
+  }
+
+  private *walk(
+    sha: string,
+    visit: (c: Commit) => { show: boolean; parents: readonly string[] },
+  ): Generator<Commit> {
+    const seen = new Set<string>([sha]);
+    const queue: Commit[] = [this.commit(sha)];
+    const time = (c: Commit): number => Date.parse(c.committer.date);
+    while (queue.length > 0) {
+      // newest committer date first; insertion order breaks ties (children were queued before parents)
+      let best = 0;
+      for (let i = 1; i < queue.length; i++) {
+        if (time(queue[i] as Commit) > time(queue[best] as Commit)) best = i;
+      }
+      const c = queue.splice(best, 1)[0] as Commit;
+      const { show, parents } = visit(c);
+      if (show) yield c;
+      for (const p of parents) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        queue.push(this.commit(p));
+      }
     }
   }
 

@@ -2,8 +2,11 @@
  * POST /graphql: recognizes exactly the query documents rewind sends, by
  * operation name and text, validates their variables, and answers with
  * GitHub's shapes. Any other document is a 400 and an unknown request.
+ * `history(path:)` (RewindFileHistory, which rewind no longer sends) is kept
+ * with git's real history simplification, so tests can show what it returns
+ * on merge commits.
  */
-import type { RepoModel } from './git-model.ts';
+import { blobSha, type RepoModel } from './git-model.ts';
 import { HttpError, field, type EmulatorResponse } from './http.ts';
 import { pendingCheck } from './routes-pulls.ts';
 
@@ -29,6 +32,28 @@ query RewindFileHistory($owner: String!, $name: String!, $expression: String!, $
     }
   }
 }`;
+
+/** A copy of the adapter's first-parent document builder (src/github/history.ts). */
+export function firstParentsQuery(commits: number, blobs: number, merges: number): string {
+  const range = (n: number, p: string) => Array.from({ length: n }, (_, i) => `${p}${i}`);
+  const vars = [
+    '$owner: String!',
+    '$name: String!',
+    ...(commits > 0 ? ['$path: String!'] : []),
+    ...range(commits, '$c').map((v) => `${v}: String!`),
+    ...range(blobs, '$b').map((v) => `${v}: GitObjectID!`),
+    ...range(merges, '$m').map((v) => `${v}: String!`),
+  ];
+  const fields = [
+    ...range(commits, 'c').map(
+      (a) =>
+        `${a}: object(expression: $${a}) { ... on Commit { oid committedDate message url author { name user { login } } associatedPullRequests(first: 1) { nodes { number url } } parents { totalCount } file(path: $path) { oid } } }`,
+    ),
+    ...range(blobs, 'b').map((a) => `${a}: object(oid: $${a}) { ... on Blob { text isTruncated } }`),
+    ...range(merges, 'm').map((a) => `${a}: object(expression: $${a}) { ... on Commit { message } }`),
+  ];
+  return `query RewindFirstParents(${vars.join(', ')}) { repository(owner: $owner, name: $name) { ${fields.join(' ')} } }`;
+}
 
 /** A copy of the adapter's auto-merge mutation (src/github/repository.ts). */
 export const ENABLE_AUTO_MERGE_MUTATION = `
@@ -68,6 +93,29 @@ export interface GraphqlOptions {
 
 function gqlError(message: string, extra: Record<string, unknown> = {}): EmulatorResponse {
   return { status: 200, body: { data: null, errors: [{ message, locations: [], ...extra }] } };
+}
+
+/** How many variables named `<prefix>0`, `<prefix>1`, … the request has. */
+function countVars(vars: unknown, prefix: string): number {
+  let n = 0;
+  while (field(vars, `${prefix}${n}`) !== undefined) n += 1;
+  return n;
+}
+
+function notFoundRepository(owner: string, name: string): EmulatorResponse {
+  return {
+    status: 200,
+    body: {
+      data: { repository: null },
+      errors: [
+        {
+          type: 'NOT_FOUND',
+          path: ['repository'],
+          message: `Could not resolve to a Repository with the name '${owner}/${name}'.`,
+        },
+      ],
+    },
+  };
 }
 
 /** GitHub's answers: a repository without "Allow auto-merge", a PR it could merge right now, else armed. */
@@ -127,10 +175,78 @@ function enableAutoMerge(body: unknown, opts: GraphqlOptions): EmulatorResponse 
   };
 }
 
+/** GitHub lists the pull requests whose merge brought the commit in, or that carry it on their head. */
+function associatedPulls(
+  repo: RepoModel,
+  sha: string,
+  opts: GraphqlOptions,
+): { number: number; url: string }[] {
+  return repo.pulls
+    .filter((p) => p.mergeCommitSha === sha || p.headSha === sha)
+    .map((p) => ({ number: p.number, url: `${opts.baseUrl}/${repo.fullName}/pull/${p.number}` }));
+}
+
+/**
+ * RewindFirstParents: aliased `object(expression:)` (rev-parse: `<sha>~<n>`,
+ * `<sha>^2`, a branch) and `object(oid:)` lookups; an expression that resolves
+ * to nothing is null, as on GitHub.
+ */
+function firstParents(vars: unknown, opts: GraphqlOptions): EmulatorResponse {
+  const owner = field(vars, 'owner');
+  const name = field(vars, 'name');
+  const path = field(vars, 'path');
+  if (typeof owner !== 'string' || typeof name !== 'string')
+    return gqlError('Variables owner and name must be strings', { type: 'INVALID_VARIABLES' });
+  const repo = opts.repoLookup(owner, name);
+  if (repo === undefined) return notFoundRepository(owner, name);
+  const out: Record<string, unknown> = {};
+  const expr = (k: string): string | undefined => {
+    const v = field(vars, k);
+    if (typeof v !== 'string') return undefined;
+    const sha = repo.resolveExpression(v);
+    return sha === undefined || !repo.commits.has(sha) ? undefined : sha;
+  };
+  for (let i = 0; i < countVars(vars, 'c'); i++) {
+    const sha = expr(`c${i}`);
+    if (sha === undefined || typeof path !== 'string') {
+      out[`c${i}`] = null;
+      continue;
+    }
+    const c = repo.commit(sha);
+    const content = c.tree.get(path);
+    const login = opts.loginOf?.(c.author.email);
+    out[`c${i}`] = {
+      oid: c.sha,
+      committedDate: c.committer.date,
+      message: c.message,
+      url: `${opts.baseUrl}/${repo.fullName}/commit/${c.sha}`,
+      author: { name: c.author.name, user: login === undefined ? null : { login } },
+      associatedPullRequests: { nodes: associatedPulls(repo, c.sha, opts).slice(0, 1) },
+      parents: { totalCount: c.parents.length },
+      file: content === undefined ? null : { oid: blobSha(content) },
+    };
+  }
+  for (let i = 0; i < countVars(vars, 'b'); i++) {
+    const content = repo.blobs.get(String(field(vars, `b${i}`)));
+    const text = content?.slice(0, opts.blobTextLimit);
+    out[`b${i}`] = content === undefined ? null : { text, isTruncated: (text?.length ?? 0) < content.length };
+  }
+  for (let i = 0; i < countVars(vars, 'm'); i++) {
+    const sha = expr(`m${i}`);
+    out[`m${i}`] = sha === undefined ? null : { message: repo.commit(sha).message };
+  }
+  return { status: 200, body: { data: { repository: out } } };
+}
+
 export function handleGraphql(body: unknown, opts: GraphqlOptions): EmulatorResponse {
   const query = field(body, 'query');
   if (typeof query === 'string' && normalize(query) === normalize(ENABLE_AUTO_MERGE_MUTATION))
     return enableAutoMerge(body, opts);
+  if (typeof query === 'string' && operationName(query) === 'RewindFirstParents') {
+    const vars = field(body, 'variables');
+    const expected = firstParentsQuery(countVars(vars, 'c'), countVars(vars, 'b'), countVars(vars, 'm'));
+    if (normalize(query) === normalize(expected)) return firstParents(vars, opts);
+  }
   if (typeof query !== 'string' || normalize(query) !== normalize(FILE_HISTORY_QUERY)) {
     throw new HttpError(
       400,
@@ -165,21 +281,7 @@ export function handleGraphql(body: unknown, opts: GraphqlOptions): EmulatorResp
     });
   }
   const repo = opts.repoLookup(owner, name);
-  if (repo === undefined) {
-    return {
-      status: 200,
-      body: {
-        data: { repository: null },
-        errors: [
-          {
-            type: 'NOT_FOUND',
-            path: ['repository'],
-            message: `Could not resolve to a Repository with the name '${owner}/${name}'.`,
-          },
-        ],
-      },
-    };
-  }
+  if (repo === undefined) return notFoundRepository(owner, name);
   // GitHub's history cursors carry the commit the walk started from, so later pages stay on that snapshot.
   const [cursorSha, cursorOffset] =
     after === null ? [undefined, 0] : [after.slice(0, 40), Number(after.slice(41)) + 1];

@@ -66,9 +66,7 @@ function listCommits(ctx: RequestContext) {
   const sha = repo.resolve(ref);
   if (sha === undefined) throw new HttpError(404, `No commit found for SHA: ${ref}`);
   const path = ctx.query.get('path');
-  const commits = [
-    ...(path === null || path === '' ? repo.firstParentLog(sha) : repo.pathHistory(sha, path)),
-  ];
+  const commits = [...(path === null || path === '' ? repo.log(sha) : repo.pathHistory(sha, path))];
   const { page, headers } = paginate(commits, ctx, `/repos/${repo.fullName}/commits`);
   return { status: 200, body: page.map((c) => commitJson(repo, c, ctx.baseUrl)), headers };
 }

@@ -186,12 +186,22 @@ export function performMerge(
   const committer = { name: 'GitHub', email: 'noreply@github.com', date: now };
   let fullMessage: string;
   if (method === 'squash') {
-    const defaultBody = [...repo.firstParentLog(pr.headSha)]
-      .filter((c) => !repo.ancestors(baseSha).has(c.sha))
-      .map((c) => `* ${c.message}`)
-      .join('\n\n');
+    const commits = [...repo.firstParentLog(pr.headSha)].filter((c) => !repo.ancestors(baseSha).has(c.sha));
+    const only = commits.length === 1 ? commits[0] : undefined;
+    const [subject = '', ...rest] = (only?.message ?? '').split(/\n\s*\n/);
+    const defaults = repo.squashDefaults;
+    const defaultTitle =
+      defaults.title === 'COMMIT_OR_PR_TITLE' && only !== undefined ? subject.trim() : pr.title;
+    const defaultBody =
+      defaults.message === 'PR_BODY'
+        ? (pr.body ?? '')
+        : defaults.message === 'BLANK'
+          ? ''
+          : only !== undefined
+            ? rest.join('\n\n').trim()
+            : commits.map((c) => `* ${c.message}`).join('\n\n');
     const body = message ?? defaultBody;
-    fullMessage = `${title ?? `${pr.title} (#${pr.number})`}${body === '' ? '' : `\n\n${body}`}`;
+    fullMessage = `${title ?? `${defaultTitle} (#${pr.number})`}${body === '' ? '' : `\n\n${body}`}`;
   } else {
     const body = message ?? pr.title;
     fullMessage = `${title ?? `Merge pull request #${pr.number} from ${repo.owner}/${pr.headRef}`}${body === '' ? '' : `\n\n${body}`}`;
