@@ -75,7 +75,9 @@ describe('rewind serve as a process', () => {
     const { remediations } = (await res.json()) as { remediations: Array<{ id: string }> };
     const id = remediations[0]?.id;
     let rec: { state: string; error: string | null } = { state: 'queued', error: null };
-    for (let i = 0; i < 200 && ['queued', 'deciding'].includes(rec.state); i++) {
+    // a real process spaces GitHub writes a second apart (Octokit throttling), so allow a minute
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && ['queued', 'deciding'].includes(rec.state)) {
       await new Promise((r) => setTimeout(r, 50));
       const r = await fetch(`${base}/v1/remediations/${id}`, {
         headers: { authorization: `Bearer ${WEBHOOK_TOKEN}` },
