@@ -19,7 +19,7 @@ import { startGitHubEmulator } from '../test/support/github-emulator.ts';
 import { startArgoCdEmulator } from '../test/support/argocd-emulator/index.ts';
 import { SAMPLE_PATH, seedSampleRepo } from '../test/support/gitops-sample.ts';
 import { freePort } from '../test/support/net.ts';
-import { hasRedisServer, startRedis, stopRedis } from '../test/support/redis-server.ts';
+import { hasRedisServer, pingRedis, startRedis, stopRedis } from '../test/support/redis-server.ts';
 
 const TOKEN = 'demo-webhook-token';
 const ARGOCD_TOKEN = 'demo-argocd-token';
@@ -28,28 +28,10 @@ const VERIFY_POLL_MS = 250;
 const started = Date.now();
 const say = (s = '') => process.stdout.write(`${s}\n`);
 
-async function ping(url: string): Promise<boolean> {
-  const r = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 1000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
-
 /** The Redis at $REDIS_URL, else one started from redis-server on PATH, else a clear way out. */
 async function ensureRedis(): Promise<{ url: string; child: ChildProcess | null; dir: string | null }> {
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  if (await ping(url)) return { url, child: null, dir: null };
+  if (await pingRedis(url)) return { url, child: null, dir: null };
   if (!hasRedisServer) {
     throw new Error(
       `no Redis answers at ${url} and redis-server is not on PATH.\n` +

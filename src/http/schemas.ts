@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { truncateText } from '../core/text.ts';
 import type { Alert } from '../core/types.ts';
+import { STATES } from '../remediation/lifecycle.ts';
 
 /**
  * Longest label or annotation value (and label name) kept, in characters;
@@ -148,21 +149,6 @@ export const RemediationSchema = Type.Object({
     ]),
   ),
 });
-
-export const STATES = [
-  'queued',
-  'deciding',
-  'noop',
-  'denied',
-  'planned',
-  'pr_opened',
-  'auto_merge',
-  'merged',
-  'closed',
-  'failed',
-  'verified',
-  'unverified',
-] as const;
 
 export const ListQuerySchema = Type.Object({
   target: Type.Optional(Type.String({ pattern: '^[a-z0-9-]{1,63}$' })),

@@ -9,19 +9,23 @@
  * fields on the record; the table says what each event does with them.
  */
 
-export type RemediationState =
-  | 'queued' // admitted, a job is waiting
-  | 'deciding' // a worker holds it: read Git, ask the policy, write the rollback
-  | 'noop' // nothing to do (no candidate, or every alert resolved before the start)
-  | 'denied' // the policy said no
-  | 'planned' // dry run: decided, nothing written
-  | 'pr_opened' // PR open for review (or merge refused and auto-merge unavailable)
-  | 'auto_merge' // GitHub merges once required checks/reviews pass
-  | 'merged' // the rollback is on the base branch
-  | 'closed' // the PR was closed (alert resolved, or closed on GitHub)
-  | 'failed' // gave up after every attempt: the dead letter
-  | 'verified' // after merged: the GitOps engine runs the merge commit and reports it healthy
-  | 'unverified'; // after merged: degraded, failed sync, or no verdict before verify.timeout
+/** Every state, in lifecycle order; the API's `state` filter and the type both come from this list. */
+export const STATES = [
+  'queued', // admitted, a job is waiting
+  'deciding', // a worker holds it: read Git, ask the policy, write the rollback
+  'noop', // nothing to do (no candidate, or every alert resolved before the start)
+  'denied', // the policy said no
+  'planned', // dry run: decided, nothing written
+  'pr_opened', // PR open for review (or merge refused and auto-merge unavailable)
+  'auto_merge', // GitHub merges once required checks/reviews pass
+  'merged', // the rollback is on the base branch
+  'closed', // the PR was closed (alert resolved, or closed on GitHub)
+  'failed', // gave up after every attempt: the dead letter
+  'verified', // after merged: the GitOps engine runs the merge commit and reports it healthy
+  'unverified', // after merged: degraded, failed sync, or no verdict before verify.timeout
+] as const;
+
+export type RemediationState = (typeof STATES)[number];
 
 export type RemediationEvent =
   | 'start' // a worker picks the job up
