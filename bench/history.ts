@@ -159,7 +159,8 @@ try {
         labels: plan.labels,
         reviewers: [],
       });
-      await repo.readFile(ref); // the processor's "base unchanged" check
+      // the processor's "base unchanged" check: a re-read only when GitHub saw another base head
+      if (pr.baseShaAtCreation !== head.commitSha) await repo.readFile(ref);
       await repo.mergePullRequest({
         repo: ref,
         number: pr.number,

@@ -11,7 +11,7 @@ import { createSlackBotNotifier } from './notify/slack-bot.ts';
 import { loggerOptions, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { createPolicyEngine, type ReloadablePolicyEngine } from './policy/engine.ts';
-import { createRemediationQueue, type RemediationQueue } from './queue/queue.ts';
+import { createRemediationQueue, remediateJobKeyPrefix, type RemediationQueue } from './queue/queue.ts';
 
 /** Everything a process role needs, built once from the config (the composition root's parts). */
 export interface Runtime {
@@ -89,7 +89,11 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     redis.disconnect();
     throw err;
   });
-  const store = createAuditStore({ redis, prefix: config.redis.prefix });
+  const store = createAuditStore({
+    redis,
+    prefix: config.redis.prefix,
+    remediateJobKeyPrefix: remediateJobKeyPrefix(config.redis.prefix),
+  });
   const octokit = createOctokit({
     baseUrl: config.github.apiUrl,
     auth: config.github.auth,

@@ -12,17 +12,26 @@
  * ALERT_EVENTS, applied atomically with the lookups.
  *
  * KEYS[1]: <prefix>:rems. ARGV: prefix, nowIso, nowMs, ttl, activeTtl, dryRun, targetsFiring, idBase,
- * maxAlerts, items (JSON [["f", target, incident, alertJson] | ["r", target, incident, resolvedAt]]).
- * Returns 5 values per item: firing {outcome, id, state, '', ''}; resolved {'resolved', id, state,
- * allResolved (0 no | 1 now | 2 already), recorded resolution time}; unknown resolution {'unknown', '', '', '', ''}.
+ * maxAlerts, items (JSON [["f", target, incident, alertJson] | ["r", target, incident, resolvedAt]]),
+ * the key prefix of a remediation's job ('' when unknown: every queued one is reported without a job).
+ * Returns 5 values per item: firing {outcome, id, state, job ('1' when the remediation's job exists), ''};
+ * resolved {'resolved', id, state, allResolved (0 no | 1 now | 2 already), recorded resolution time};
+ * unknown resolution {'unknown', '', '', '', ''}.
  */
 export const ADMIT = `
 local p, now, nowMs, ttl, activeTtl, dry, firing, idBase, maxAlerts =
   ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9])
 local items = cjson.decode(ARGV[10])
+local jobKey = ARGV[11] or ''
 local out = {}
 local created = 0
 local trimmed = {}
+-- A queued remediation whose job exists needs no enqueue: storms and repeats stay one round trip.
+-- The job key shares the prefix's hash tag (BullMQ's prefix is <prefix>:bull), so the same Cluster slot.
+local function hasJob(id, state)
+  if state ~= 'queued' or jobKey == '' then return '' end
+  return redis.call('EXISTS', jobKey .. id) == 1 and '1' or ''
+end
 local function pushAlert(rk, alert)
   -- bounded: a storm of distinct alerts must not grow one record without limit; the rest are counted
   if redis.call('LLEN', rk .. ':alerts') < maxAlerts then
@@ -54,7 +63,8 @@ for _, it in ipairs(items) do
   elseif existing then
     redis.call('HINCRBY', erk, 'seenAgain', 1)
     redis.call('HSET', erk, 'lastSeenAt', now)
-    for _, v in ipairs({'seen_again', existing, redis.call('HGET', erk, 'state'), '', ''}) do out[#out + 1] = v end
+    local st = redis.call('HGET', erk, 'state')
+    for _, v in ipairs({'seen_again', existing, st, hasJob(existing, st), ''}) do out[#out + 1] = v end
   else
     local activeKey = p .. ':active:' .. target
     local active = redis.call('GET', activeKey)
@@ -69,7 +79,7 @@ for _, it in ipairs(items) do
       redis.call('HDEL', rk, 'step:resolved')
       pushAlert(rk, it[4])
       redis.call('HSET', rk, 'updatedAt', now)
-      for _, v in ipairs({'attached', active, activeState, '', ''}) do out[#out + 1] = v end
+      for _, v in ipairs({'attached', active, activeState, hasJob(active, activeState), ''}) do out[#out + 1] = v end
     else
       created = created + 1
       local newId = idBase .. string.format('%02x', created)

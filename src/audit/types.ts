@@ -60,4 +60,6 @@ export interface Admission {
   outcome: AdmitOutcome;
   remediationId: string;
   state: RemediationState;
+  /** the remediation's job is in the queue already (known only when the store was given its job key prefix) */
+  jobQueued?: boolean;
 }

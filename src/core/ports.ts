@@ -34,6 +34,11 @@ export interface PullRequest {
   merged: boolean;
   /** the commit on the base branch once merged */
   mergeCommitSha?: string | null;
+  /**
+   * the base branch's head when GitHub created this PR; set only by the call that created it (a
+   * listed PR's base may be stale), so "the base did not move since we read it" costs no request
+   */
+  baseShaAtCreation?: string;
 }
 
 /** What enabling auto-merge achieved. */

@@ -40,6 +40,7 @@ interface PullLike {
   merge_commit_sha?: string | null;
   node_id?: string;
   head: { ref: string; sha: string; repo: { full_name: string } | null };
+  base?: { sha: string };
   labels: ({ name?: string } | string)[];
   requested_reviewers?: ({ login: string } | null)[] | null;
 }
@@ -137,10 +138,13 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
     return (res.data as PullLike[]).find((p) => p.head.ref === branch && sameRepo(p, r));
   }
 
-  async function ensurePull(req: ChangeRequest): Promise<PullLike> {
+  /**
+   * Opens the head branch's PR. No look first: proposeChange calls this only when there is none, either
+   * because it created the branch just now (GitHub closes a branch's PRs when the branch is deleted) or
+   * because it has just looked. A racing worker's PR answers 422 "already exists", and is then taken.
+   */
+  async function openPull(req: ChangeRequest): Promise<{ pull: PullLike; created: boolean }> {
     const { owner, repo, branch: base } = req.file;
-    const existing = await findOpenPullFor(req.file, req.headBranch, base);
-    if (existing !== undefined) return existing;
     try {
       const res = await octokit.rest.pulls.create({
         owner,
@@ -150,12 +154,12 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
         title: req.title,
         body: req.body,
       });
-      return res.data as PullLike;
+      return { pull: res.data as PullLike, created: true };
     } catch (err) {
-      // Another worker opened it between our look and our create.
+      // Another worker opened it meanwhile.
       if (httpStatus(err) === 422 && /already exists/i.test(githubMessage(err))) {
         const raced = await findOpenPullFor(req.file, req.headBranch, base);
-        if (raced !== undefined) return raced;
+        if (raced !== undefined) return { pull: raced, created: false };
       }
       return call(`open a pull request for ${req.headBranch}`, () => Promise.reject(err));
     }
@@ -345,7 +349,8 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
         }
         if (pull === undefined || !same) headSha = await replaceBranchCommit(req);
       }
-      pull ??= await ensurePull(req);
+      let createdPull = false;
+      if (pull === undefined) ({ pull, created: createdPull } = await openPull(req));
       const wanted = [...new Set([REWIND_LABEL, ...req.labels])];
       const have = new Set(labelNames(pull));
       const missingLabels = wanted.filter((l) => !have.has(l));
@@ -356,7 +361,8 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
         );
       }
       await ensureReviewers(req.file, pull, req.reviewers);
-      return toPullRequest(pull, headSha ?? pull.head.sha);
+      const proposed = toPullRequest(pull, headSha ?? pull.head.sha);
+      return createdPull && pull.base?.sha ? { ...proposed, baseShaAtCreation: pull.base.sha } : proposed;
     },
 
     async mergePullRequest(req: MergeRequest): Promise<{ sha: string }> {

@@ -70,9 +70,10 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
             accepted.add(item.alert);
             remediations.set(res.remediationId, item.target);
             if (res.kind === 'firing') {
-              // A job that is still queued is (re-)added, once per remediation: a no-op when it exists,
-              // a repair when an earlier delivery stored the record but died before enqueuing.
-              if (res.state === 'queued' && !queued.has(res.remediationId)) {
+              // A job that is still queued and not in the queue is (re-)added, once per remediation: a repair
+              // when an earlier delivery stored the record but died before enqueuing. Admission says whether
+              // it exists, so repeats in a storm cost one round trip, not two.
+              if (res.state === 'queued' && !res.jobQueued && !queued.has(res.remediationId)) {
                 queued.add(res.remediationId);
                 jobs.push({ kind: 'remediate', remediationId: res.remediationId, ...traceOf(req) });
               }

@@ -168,8 +168,9 @@ export function createProcessor(deps: ProcessorDeps): {
       labels: plan.labels,
       reviewers: target.reviewers,
     });
-    // The branch was cut from what we read; a push to the base since then makes the PR stale and its merge conflict.
-    await assertBaseUnchanged(ref, d.head);
+    // The branch was cut from what we read; a push to the base since then makes the PR stale and its merge
+    // conflict. GitHub names the base head it saw when it created the PR: the same commit needs no re-read.
+    if (pr.baseShaAtCreation !== d.head.commitSha) await assertBaseUnchanged(ref, d.head);
     const opened = clock.now();
     rec.pullRequest = { number: pr.number, url: pr.htmlUrl, branch: pr.headBranch };
     await store.update(

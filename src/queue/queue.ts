@@ -34,6 +34,11 @@ export function bullPrefix(prefix: string): string {
   return `${prefix}:bull`;
 }
 
+/** BullMQ's Redis key of a remediation's (first) job, without the remediation id: `<bull prefix>:<queue>:<job id>`. */
+export function remediateJobKeyPrefix(prefix: string): string {
+  return `${bullPrefix(prefix)}:${QUEUE_NAME}:remediate-`;
+}
+
 const JOB_OPTIONS: JobsOptions = {
   attempts: ATTEMPTS,
   backoff: { type: 'rewind' },

@@ -22,6 +22,41 @@ after(async () => {
   redis.disconnect();
 });
 
+describe('request log', () => {
+  test('one line per request, at completion: debug when it went well, info when it did not; never the token', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = {
+      level: 'info',
+      stream: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    };
+    const p = uniquePrefix('webhook-log');
+    const logged = await testApp({ redis, prefix: p, targets, logger });
+    try {
+      const ok = await post(logged.app, samplePayload('a-firing-single.json'));
+      assert.equal(ok.statusCode, 202);
+      assert.deepEqual(
+        lines.filter((l) => l.msg === 'request completed'),
+        [],
+        'a storm of accepted notifications writes no request lines at info',
+      );
+      const denied = await post(logged.app, samplePayload('a-firing-single.json'), {
+        authorization: `Bearer ${TOKEN}x`,
+      });
+      assert.equal(denied.statusCode, 401);
+      const completed = lines.filter((l) => l.msg === 'request completed');
+      assert.equal(completed.length, 1);
+      assert.equal(completed[0]?.statusCode, 401);
+      assert.equal(completed[0]?.route, '/v1/alertmanager');
+      assert.equal(typeof completed[0]?.responseTimeMs, 'number');
+      assert.ok(!lines.some((l) => l.msg === 'incoming request'));
+      assert.ok(!JSON.stringify(lines).includes(TOKEN));
+    } finally {
+      await logged.close();
+      await dropPrefix(redis, p);
+    }
+  });
+});
+
 describe('POST /v1/alertmanager', () => {
   test('401 without a token, with a wrong token, and with another scheme; nothing is stored', async () => {
     const body = samplePayload('a-firing-single.json');

@@ -68,7 +68,7 @@ describe('admission of a whole notification in one script call (issue 9 goal 1)'
     );
     assert.equal(calls.length, 2);
     assert.deepEqual(again, [
-      { kind: 'firing', outcome: 'seen_again', remediationId: ids[0], state: 'queued' },
+      { kind: 'firing', outcome: 'seen_again', remediationId: ids[0], state: 'queued', jobQueued: false },
       {
         kind: 'resolved',
         remediationId: ids[1],

@@ -101,6 +101,41 @@ describe('admission through Redis', () => {
     assert.equal(job?.data.remediationId, newId);
   });
 
+  test('repeats and attachments to a queued remediation whose job exists enqueue nothing (one round trip each)', async () => {
+    const incident = firing({ fingerprint: 'eeeeeeeeeeeeeeee', startsAt: '2026-11-26T02:20:00Z' });
+    const first = await post(t.app, incident);
+    const active = await t.store.get(first.json().remediations[0].id as string);
+    assert.ok(active && active.state === 'queued');
+    assert.ok(await t.queue.queue.getJob(`remediate-${active.id}`));
+    const enqueueMany = t.queue.enqueueMany;
+    const enqueued: unknown[] = [];
+    t.queue.enqueueMany = async (jobs) => {
+      enqueued.push(...jobs);
+      return enqueueMany(jobs);
+    };
+    try {
+      const repeat = await post(t.app, incident);
+      const attach = await post(
+        t.app,
+        firing({ fingerprint: 'dddddddddddddddd', startsAt: '2026-11-26T02:30:00Z' }),
+      );
+      assert.deepEqual(
+        [repeat, attach].map((r) => r.json().remediations[0].id),
+        [active.id, active.id],
+      );
+      assert.deepEqual(enqueued, []);
+      // without its job (a delivery that died before enqueuing) the same repeat repairs it
+      await (await t.queue.queue.getJob(`remediate-${active.id}`))?.remove();
+      await post(t.app, incident);
+      assert.deepEqual(
+        enqueued.map((j) => (j as { remediationId: string }).remediationId),
+        [active.id],
+      );
+    } finally {
+      t.queue.enqueueMany = enqueueMany;
+    }
+  });
+
   test('a record stored by a delivery that died before enqueuing is repaired by the retry', async () => {
     const p = firing({
       service: 'checkout',

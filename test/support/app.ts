@@ -4,9 +4,10 @@ import type { Clock } from '../../src/core/ports.ts';
 import { buildTargetIndex } from '../../src/core/targets.ts';
 import type { Target } from '../../src/core/types.ts';
 import { buildApp } from '../../src/http/app.ts';
+import type { AppDeps } from '../../src/http/deps.ts';
 import type { ServerTimeouts } from '../../src/http/timeouts.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
-import { createRemediationQueue } from '../../src/queue/queue.ts';
+import { createRemediationQueue, remediateJobKeyPrefix } from '../../src/queue/queue.ts';
 
 export const TOKEN = 'test-webhook-token-0123456789';
 
@@ -19,10 +20,15 @@ export async function testApp(opts: {
   policyReady?: boolean;
   timeouts?: ServerTimeouts;
   listMaxBytes?: number;
+  logger?: AppDeps['logger'];
 }) {
   const queue = createRemediationQueue({ connection: opts.redis, prefix: opts.prefix });
   const metrics = createMetrics({ defaultMetrics: false, queueCounts: () => queue.counts() });
-  const store = createAuditStore({ redis: opts.redis, prefix: opts.prefix });
+  const store = createAuditStore({
+    redis: opts.redis,
+    prefix: opts.prefix,
+    remediateJobKeyPrefix: remediateJobKeyPrefix(opts.prefix),
+  });
   const app = await buildApp({
     targets: buildTargetIndex(opts.targets),
     store,
@@ -34,6 +40,7 @@ export async function testApp(opts: {
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
     ...(opts.listMaxBytes ? { listMaxBytes: opts.listMaxBytes } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
     checks: {
       redis: async () => (await opts.redis.ping()) === 'PONG',
       policy: () => opts.policyReady ?? true,
