@@ -12,8 +12,10 @@
  * ALERT_EVENTS, applied atomically with the lookups.
  *
  * KEYS[1]: <prefix>:rems. ARGV: prefix, nowIso, nowMs, ttl, activeTtl, dryRun, targetsFiring, idBase,
- * maxAlerts, items (JSON [["f", target, incident, alertJson] | ["r", target, incident, resolvedAt]]),
- * the key prefix of a remediation's job ('' when unknown: every queued one is reported without a job).
+ * maxAlerts, items (JSON [["f", target, incident, n] | ["r", target, incident, resolvedAt]]), the key prefix of
+ * a remediation's job ('' when unknown: every queued one is reported without a job), then the firing alerts'
+ * JSON, one argument each (item n's is ARGV[11 + n]): not nested in the items, so neither side escapes
+ * or scans kilobytes of alert text a repeat does not store.
  * Returns 5 values per item: firing {outcome, id, state, job ('1' when the remediation's job exists), ''};
  * resolved {'resolved', id, state, allResolved (0 no | 1 now | 2 already), recorded resolution time};
  * unknown resolution {'unknown', '', '', '', ''}.
@@ -77,7 +79,7 @@ for _, it in ipairs(items) do
       redis.call('SADD', rk .. ':incidents', incident)
       -- a new incident is firing: a resolution recorded for the earlier ones no longer ends this remediation
       redis.call('HDEL', rk, 'step:resolved')
-      pushAlert(rk, it[4])
+      pushAlert(rk, ARGV[11 + it[4]])
       redis.call('HSET', rk, 'updatedAt', now)
       for _, v in ipairs({'attached', active, activeState, hasJob(active, activeState), ''}) do out[#out + 1] = v end
     else
@@ -89,7 +91,7 @@ for _, it in ipairs(items) do
       redis.call('HSET', rk, 'id', newId, 'target', target, 'state', 'queued', 'createdAt', now, 'updatedAt', now,
         'targetsFiring', firing, 'seenAgain', 0, 'dryRun', dry, 'step:received', now)
       redis.call('SADD', rk .. ':incidents', incident)
-      redis.call('RPUSH', rk .. ':alerts', it[4])
+      redis.call('RPUSH', rk .. ':alerts', ARGV[11 + it[4]])
       redis.call('ZADD', KEYS[1], nowMs + created, newId)
       redis.call('ZADD', p .. ':rems:t:' .. target, nowMs + created, newId)
       -- ids older than the retention name records that have expired: trim them, or the indexes only grow

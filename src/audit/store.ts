@@ -137,9 +137,10 @@ export function createAuditStore(opts: AuditStoreOptions) {
     p: { targetsFiring: number; now: Date; dryRun: boolean },
   ): Promise<AdmissionResult[]> {
     if (items.length === 0) return [];
+    const alerts: string[] = [];
     const wire = items.map((it) =>
       it.kind === 'firing'
-        ? ['f', it.target, incidentKey(it.alert), JSON.stringify(it.alert)]
+        ? ['f', it.target, incidentKey(it.alert), alerts.push(JSON.stringify(it.alert))]
         : ['r', it.target, incidentKey(it.alert), it.resolvedAt],
     );
     const res = (await run(
@@ -157,6 +158,7 @@ export function createAuditStore(opts: AuditStoreOptions) {
       String(maxAlerts),
       JSON.stringify(wire),
       opts.remediateJobKeyPrefix ?? '',
+      ...alerts,
     )) as string[];
     return items.map((_, i): AdmissionResult => {
       const [outcome = '', id = '', state = '', fourth = '', resolvedAt = ''] = res.slice(5 * i, 5 * i + 5);
