@@ -4,10 +4,10 @@
  * Built per process by the composition root; tests point it at the emulator.
  */
 import { createAppAuth } from '@octokit/auth-app';
-import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { transportFailure } from './errors.ts';
+import { Limiter, LimiterGroup } from './limiter.ts';
 import { redactUrl, silentLogger, type LogSink } from '../observability/logger.ts';
 import { SpanKind, withSpan } from '../observability/tracing.ts';
 
@@ -108,15 +108,52 @@ function requestTracing(octokit: Pick<Octokit, 'hook'>): Record<string, never> {
   return {};
 }
 
-const RewindOctokit = Octokit.plugin(requestTracing, requestMetrics, retry, throttling);
+interface RetryOptions {
+  retries: number;
+  retryAfterBaseValue: number;
+  doNotRetry: number[];
+}
 
-/** A Bottleneck.Group stand-in that runs every job at once (spaceWrites: false). */
-const immediateGroup = {
-  key: () => ({
-    schedule: (_opts: unknown, fn: (...args: unknown[]) => unknown, ...args: unknown[]) =>
-      Promise.resolve().then(() => fn(...args)),
-  }),
-};
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * @octokit/plugin-retry's rules (an answer of 400 or more outside doNotRetry, or a network failure,
+ * retried after (n+1)² × the base; GraphQL's "Something went wrong" counts as a 500) without the
+ * Bottleneck it runs every request through (src/github/limiter.ts says what that costs).
+ */
+function requestRetries(
+  octokit: Pick<Octokit, 'hook'>,
+  options: { retry?: RetryOptions; [option: string]: unknown },
+): Record<string, never> {
+  const state = options.retry;
+  if (state === undefined) return {};
+  const retryable = (err: unknown): boolean => {
+    const e = err as { request?: unknown; status?: unknown };
+    return (
+      e.request !== undefined &&
+      typeof e.status === 'number' &&
+      e.status >= 400 &&
+      !state.doNotRetry.includes(e.status)
+    );
+  };
+  octokit.hook.wrap('request', async (request, opts) => {
+    const retries = (opts.request as { retries?: number } | undefined)?.retries ?? state.retries;
+    for (let n = 0; ; n++) {
+      try {
+        const response = await request(opts);
+        const errors = (response.data as { errors?: { message?: string }[] } | null)?.errors;
+        const hiccup = /Something went wrong while executing your query/.test(errors?.[0]?.message ?? '');
+        if (!hiccup || n >= retries) return response;
+      } catch (err) {
+        if (!retryable(err) || n >= retries) throw err;
+      }
+      await sleep((n + 1) ** 2 * state.retryAfterBaseValue);
+    }
+  });
+  return {};
+}
+
+const RewindOctokit = Octokit.plugin(requestTracing, requestMetrics, requestRetries, throttling);
 
 export function createOctokit(opts: CreateOctokitOptions): GitHubClient {
   const logger = opts.logger ?? silentLogger;
@@ -145,6 +182,17 @@ export function createOctokit(opts: CreateOctokitOptions): GitHubClient {
       );
       return willRetry;
     };
+  const spaceWrites = opts.spaceWrites !== false;
+  // GitHub's limits as the plugin sets them (its defaults, and its retry hook), on limiters that start
+  // a job in the same tick; the plugin takes them from its options, though its types do not name them.
+  const limiters: Record<string, unknown> = {
+    retryLimiter: new Limiter(),
+    global: new LimiterGroup({ maxConcurrent: 10 }),
+    auth: new LimiterGroup({ maxConcurrent: 1 }),
+    search: new LimiterGroup({ maxConcurrent: 1, minTime: 2_000 }),
+    write: new LimiterGroup({ maxConcurrent: 1, minTime: spaceWrites ? 1_000 : 0 }),
+    notifications: new LimiterGroup({ maxConcurrent: 1, minTime: spaceWrites ? 3_000 : 0 }),
+  };
   const a = opts.auth;
   const auth =
     'token' in a
@@ -179,9 +227,7 @@ export function createOctokit(opts: CreateOctokitOptions): GitHubClient {
       onRateLimit: onLimit('primary'),
       onSecondaryRateLimit: onLimit('secondary'),
       retryAfterBaseValue: opts.retryAfterBaseMs ?? 1000,
-      ...(opts.spaceWrites === false
-        ? { write: immediateGroup as never, notifications: immediateGroup as never }
-        : {}),
+      ...limiters,
     },
   });
 }
