@@ -88,8 +88,11 @@ export async function decide(
   const { target } = p;
   const ref = fileRef(target);
   const lead = leadAlert(p.alerts);
-  const { head, analysis } = await readHistory(deps, target);
-  const openPr = await deps.repo.findOpenPullRequest(ref, branchPrefix(target));
+  // independent reads side by side: one GitHub round trip less before the policy can answer
+  const [{ head, analysis }, openPr] = await Promise.all([
+    readHistory(deps, target),
+    deps.repo.findOpenPullRequest(ref, branchPrefix(target)),
+  ]);
   const input = buildPolicyInput({
     alert: lead,
     alerts: p.alerts,

@@ -169,7 +169,13 @@ describe('GitHub failure paths, end to end (emulator, real Redis, compiled polic
       /GitHub read acme\/gitops@main:apps\/checkout\/overlays\/prod\/kustomization\.yaml failed \(GET \/repos\/acme\/gitops\/git\/ref\/heads\/main\): 401 Bad credentials/,
     );
     await new Promise((r) => setTimeout(r, 150)); // a retry would come after 20 ms
-    assert.equal(gh.requests.length, 1, gh.requests.map((r) => `${r.method} ${r.path}`).join('\n'));
+    // the head and the open PRs are read side by side; each once, neither retried
+    const sent = gh.requests.map((r) => `${r.method} ${r.path}`);
+    assert.deepEqual(
+      [...sent].sort(),
+      ['GET /repos/acme/gitops/git/ref/heads/main', 'GET /repos/acme/gitops/pulls'],
+      sent.join('\n'),
+    );
     const job = await jobOf(s, id);
     assert.equal(await job.getState(), 'failed');
     assert.equal(job.attemptsMade, 1);
