@@ -154,7 +154,8 @@ targets:
   ) {
     await new Promise((r) => setTimeout(r, 25));
     rec = await audit(base, id);
-    if (!mergedAt && rec.steps.merged) mergedAt = Date.now();
+    // the recorded merge time, not when this poll noticed it (the refresh can come first)
+    if (!mergedAt && rec.steps.merged) mergedAt = Date.parse(rec.steps.merged);
     const sha = rec.verification?.mergeCommit;
     const status = argocd.app('checkout-prod').status as { sync: { revision: string; status: string } };
     if (!syncedAt && sha && status.sync.revision === sha) syncedAt = Date.now();
