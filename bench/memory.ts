@@ -107,6 +107,7 @@ async function series(name: string, server: Server, kind: BodyKind, rewind: bool
 console.log(`${REQUESTS} webhooks per kind, wrk 32 connections, Redis at ${REDIS_URL}\n`);
 const table: string[] = [];
 const growths: number[] = [];
+const verdicts: string[] = [];
 for (const kind of ['storm', 'distinct'] as const) {
   // fresh processes per kind, so each series starts from a process that has seen no load; one at a
   // time under load, the others idle (2 shared cores)
@@ -124,6 +125,10 @@ for (const kind of ['storm', 'distinct'] as const) {
     const f = await series('bare Fastify + one BullMQ add', floor, kind, false);
     const r = await series('rewind api', rewind, kind, true);
     growths.push(r.fromStart, r.fromStep);
+    verdicts.push(
+      `rewind api, ${kind}: RSS growth ${r.fromStart.toFixed(1)} MiB from start (the floor's ${f.fromStart.toFixed(1)}: ` +
+        `${(r.fromStart - f.fromStart).toFixed(1)} MiB more), ${r.fromStep.toFixed(1)} MiB from ${STEP / 1000}k`,
+    );
     const row = (name: string, s: Series) =>
       `| ${kind} | ${name} | ${s.rss.map((x) => x.toFixed(0)).join(' | ')} | ${s.fromStart.toFixed(1)} | ${s.fromStep.toFixed(1)} | ${s.heapFromStep.toFixed(1)} |`;
     table.push(row('rewind api', r), row('bare + BullMQ add', f), row('bare parse', p));
@@ -145,6 +150,7 @@ console.log(
     `| --- | --- |${' ---: |'.repeat(steps.length + 4)}\n${table.join('\n')}\n`,
 );
 const worst = Math.max(...growths);
+console.log(verdicts.join('\n'));
 console.log(
   `rewind api: worst RSS growth ${worst.toFixed(1)} MiB over ${REQUESTS / 1000}k webhooks; goal ≤ ${GOAL_MIB} MiB: ${worst <= GOAL_MIB ? 'met' : 'NOT met'}`,
 );
