@@ -21,6 +21,9 @@ export function redisFromUrl(url: string, options: RedisOptions): Redis {
       name: target.name,
       db: target.db,
       failoverDetector: true,
+      // the caller's patience for finding the master too: a one-shot command that gives up on Redis
+      // must not wait forever on sentinels that do not answer
+      ...(options.retryStrategy ? { sentinelRetryStrategy: options.retryStrategy } : {}),
       ...(target.sentinelUsername ? { sentinelUsername: target.sentinelUsername } : {}),
       ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
       ...(target.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
