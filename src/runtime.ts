@@ -1,7 +1,7 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Config } from './config/config.ts';
-import { parseRedisUrl } from './config/redis-url.ts';
+import { redisFromUrl } from './config/redis-client.ts';
 import { systemClock, type Clock, type GitOpsRepository } from './core/ports.ts';
 import { buildTargetIndex, type TargetIndex } from './core/targets.ts';
 import { createAuditStore, type AuditStore } from './audit/store.ts';
@@ -41,29 +41,14 @@ export interface RuntimeOverrides {
 }
 
 export function redisClient(url: string, opts: { failFast: boolean }): Redis {
-  const options: RedisOptions = {
+  return redisFromUrl(url, {
     // BullMQ workers need null here; the HTTP side wants one quick failure instead of a hang
     maxRetriesPerRequest: opts.failFast ? 1 : null,
     enableOfflineQueue: !opts.failFast,
     connectTimeout: 2_000,
     ...(opts.failFast ? { commandTimeout: 3_000 } : {}),
     retryStrategy: (n) => Math.min(n * 200, 2_000),
-  };
-  const target = parseRedisUrl(url);
-  if (target.kind === 'single') return new Redis(url, options);
-  const { retryStrategy, enableOfflineQueue, ...perNode } = options;
-  // A Cluster client speaks the same commands as a Redis client (every key rewind uses shares the
-  // prefix's hash tag, so scripts and transactions stay in one slot); the rest of rewind takes it as one.
-  return new Cluster(target.nodes, {
-    clusterRetryStrategy: retryStrategy,
-    ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
-    redisOptions: {
-      ...perNode,
-      ...(target.username ? { username: target.username } : {}),
-      ...(target.password ? { password: target.password } : {}),
-      ...(target.tls ? { tls: {} } : {}),
-    },
-  }) as unknown as Redis;
+  });
 }
 
 export async function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Promise<Runtime> {

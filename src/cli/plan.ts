@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import Value from 'typebox/value';
 import { createAuditStore } from '../audit/store.ts';
 import { pino } from 'pino';
@@ -14,6 +13,7 @@ import { createPolicyEngine } from '../policy/engine.ts';
 import type { PolicyEngine, PolicyInput } from '../policy/types.ts';
 import { redactUrl } from '../observability/logger.ts';
 import { decide } from '../remediation/decide.ts';
+import { redisFromUrl } from '../config/redis-client.ts';
 
 export function parsePayload(text: string, file: string): Alert[] {
   let doc: unknown;
@@ -44,7 +44,7 @@ async function redisHistory(config: Config): Promise<{
   read(target: string, now: Date): Promise<History>;
   close(): void;
 } | null> {
-  const redis = new Redis(config.redis.url, {
+  const redis = redisFromUrl(config.redis.url, {
     lazyConnect: true,
     connectTimeout: 1_500,
     commandTimeout: 3_000,

@@ -80,15 +80,15 @@ function recursivePath(value: unknown, path: string[] = [], ancestors = new Set<
   return null;
 }
 
-/** userinfo or a secret-looking query parameter in a URL; the caller never repeats the URL */
+/**
+ * userinfo or a secret-looking query parameter in a URL; the caller never repeats the URL. A pattern,
+ * not `new URL`: the cluster and sentinel forms (`redis+cluster://u:p@h1:1,h2:2`) are no WHATWG URLs.
+ */
 function urlCarriesCredentials(raw: string): boolean {
-  try {
-    const url = new URL(raw);
-    if (url.username !== '' || url.password !== '') return true;
-    return [...url.searchParams.keys()].some((k) => /token|password|secret|key/i.test(k));
-  } catch {
-    return false;
-  }
+  return (
+    /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(raw) ||
+    /\?(?:[^#]*&)?[^=&#]*(?:token|password|secret|key)[^=&#]*=/i.test(raw)
+  );
 }
 
 /** Validate a parsed config document. Throws config_invalid naming the file, the field and the problem. */

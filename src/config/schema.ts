@@ -83,7 +83,7 @@ export const ConfigFileSchema = Type.Object(
     redis: Type.Optional(
       Type.Object(
         {
-          url: Type.Optional(Type.String({ pattern: '^rediss?(\\+cluster)?://' })),
+          url: Type.Optional(Type.String({ pattern: '^rediss?(\\+(cluster|sentinel))?://' })),
           prefix: Type.Optional(Type.String({ pattern: '^[a-zA-Z0-9:_{}-]+$' })),
         },
         { additionalProperties: false },

@@ -24,18 +24,18 @@ export function loggerOptions(level: string): LoggerOptions {
   };
 }
 
-/** A URL fit for a log line: any userinfo (user:password@) replaced; anything that is not a URL as is. */
+/**
+ * A URL fit for a log line: any userinfo (user:password@) replaced, and the value of any query
+ * parameter named like a secret (`sentinelPassword`, `token`, ...); anything that is not an absolute
+ * URL as is. Read with a pattern, not `new URL`: `redis+cluster://u:p@h1:1,h2:2` is no WHATWG URL.
+ */
 export function redactUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return raw;
-  }
-  if (url.username === '' && url.password === '') return raw;
-  url.username = 'redacted';
-  url.password = '';
-  return url.toString().replace(/\/$/, raw.endsWith('/') ? '/' : '');
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)(?:[^/?#]*@)?([^?#]*)(\?[^#]*)?(#.*)?$/is.exec(raw);
+  if (!m) return raw;
+  const [, scheme, rest, query = '', hash = ''] = m;
+  const hadUserinfo = raw.length > scheme!.length + rest!.length + query.length + hash.length;
+  const q = query.replace(/([?&])([^=&]*(?:token|password|secret|key)[^=&]*)=[^&]*/gi, '$1$2=redacted');
+  return `${scheme}${hadUserinfo ? 'redacted@' : ''}${rest}${q}${hash}`;
 }
 
 /** What a module logs to: the part of pino it calls, so any (child) logger fits. */

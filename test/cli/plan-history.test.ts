@@ -70,4 +70,18 @@ describe('rewind plan reads the real rollback history', () => {
     assert.match(out, /decision: {2}allow, mode merge/);
     assert.ok(Date.now() - started < 20_000, 'no hang on the missing Redis');
   });
+
+  test('sentinels that do not answer: the same, and the sentinel password never reaches the output', async () => {
+    const started = Date.now();
+    const url = `redis+sentinel://:s3cret@127.0.0.1:${await freePort()}/mymaster?sentinelPassword=s3cret`;
+    const { code, out } = await plan(url);
+    assert.equal(code, 0, out);
+    assert.match(
+      out,
+      /Redis at redis\+sentinel:\/\/redacted@127\.0\.0\.1:\d+\/mymaster\?sentinelPassword=redacted did not answer/,
+    );
+    assert.ok(!out.includes('s3cret'), out);
+    assert.match(out, /decision: {2}allow, mode merge/);
+    assert.ok(Date.now() - started < 20_000, 'no hang on sentinels that do not answer');
+  });
 });

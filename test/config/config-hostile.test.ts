@@ -88,5 +88,16 @@ describe('config with hostile input', () => {
     assert.equal(redactUrl('https://u:p@ghe.example.com/api/v3'), 'https://redacted@ghe.example.com/api/v3');
     assert.equal(redactUrl('https://api.github.com'), 'https://api.github.com');
     assert.equal(redactUrl('/repos/{owner}/{repo}'), '/repos/{owner}/{repo}');
+    // the cluster and sentinel forms are no WHATWG URLs: still redacted (they were logged whole)
+    assert.equal(
+      redactUrl('redis+cluster://u:s3cr3t@h1:7000,h2:7000'),
+      'redis+cluster://redacted@h1:7000,h2:7000',
+    );
+    assert.equal(
+      redactUrl(
+        'rediss+sentinel://:s3cr3t@s1:26379,s2:26379/mymaster/1?sentinelPassword=s3cr3t&sentinelUsername=w',
+      ),
+      'rediss+sentinel://redacted@s1:26379,s2:26379/mymaster/1?sentinelPassword=redacted&sentinelUsername=w',
+    );
   });
 });
