@@ -54,6 +54,7 @@ const CONFLICT_ATTEMPTS = 3;
 export function createProcessor(deps: ProcessorDeps): {
   process: JobProcessor;
   abandoned: (data: JobData, error: Error) => Promise<void>;
+  sweep: () => Promise<number>;
 } {
   const { store, clock } = deps;
   const { verifier } = deps;
@@ -283,7 +284,11 @@ export function createProcessor(deps: ProcessorDeps): {
       const message = errorMessage(err);
       if (isRetryable(err) && !attempt.last) {
         log.warn({ err: message, attempt: attempt.number }, 'remediation attempt failed; will retry');
-        await store.update(id, { error: message }, clock.now());
+        // Only a remediation still at work carries the attempt's error: one whose outcome is written
+        // failed after it (an effect left for the retry to drain), and its outcome stands.
+        const now = await store.get(id);
+        if (now && (now.state === 'queued' || now.state === 'deciding'))
+          await store.update(id, { error: message }, clock.now());
         throw err;
       }
       log.error({ err: message, attempt: attempt.number }, 'remediation failed');
@@ -301,6 +306,8 @@ export function createProcessor(deps: ProcessorDeps): {
    */
   async function abandoned(data: JobData, error: Error): Promise<void> {
     if (data.kind !== 'remediate') return;
+    // Effects of an outcome written before the last attempt failed: one more try (else the sweep at start).
+    await fx.drain(data.remediationId).catch(() => null);
     const rec = await store.get(data.remediationId);
     if (!rec || (rec.state !== 'queued' && rec.state !== 'deciding')) return;
     const message = `the queue gave up on this remediation: ${error.message}`;
@@ -311,12 +318,31 @@ export function createProcessor(deps: ProcessorDeps): {
     await move(rec, deps.targets.byName(rec.target), 'gave_up', { error: message });
   }
 
+  /**
+   * At worker start: the effects a crashed or failed worker left pending (its job may never run again:
+   * it finished, or failed for good). Each is idempotent or claimed once, so racing a live drain is safe.
+   */
+  async function sweep(): Promise<number> {
+    let drained = 0;
+    for (const id of await store.withPendingEffects()) {
+      try {
+        await fx.drain(id);
+        drained += 1;
+      } catch (err) {
+        deps.logger.warn({ remediationId: id, err: errorMessage(err) }, 'pending effects not drained');
+      }
+    }
+    return drained;
+  }
+
   const process: JobProcessor = async (data, attempt) => {
+    // Whatever the job, first what an earlier transition of its remediation left undone.
+    await fx.drain(data.remediationId);
     if (data.kind === 'remediate') return remediate(data.remediationId, attempt);
     if (data.kind === 'resolve') return followUps.resolve(data.remediationId, data.resolvedAt, attempt);
     if (data.kind === 'watch') return followUps.watch(data.remediationId, data.n);
     if (data.kind === 'heal_check') return followUps.healCheck(data.remediationId);
     return deps.verifier?.process(data, attempt);
   };
-  return { process, abandoned };
+  return { process, abandoned, sweep };
 }
