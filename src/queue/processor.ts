@@ -95,13 +95,20 @@ export function createProcessor(deps: ProcessorDeps): {
   /**
    * A PR opened by an attempt whose answer was lost is on GitHub but not on the record. Before a
    * resolution ends the remediation as "nothing written", look: an open rewind PR on the branch this
-   * remediation decided on is ours, and is checkpointed (the resolution then closes it).
+   * remediation decided on is ours, and is checkpointed (the resolution then closes it). Without a PR,
+   * a branch (and commit) an earlier attempt wrote before the resolution would stay behind for good:
+   * the branch this remediation decided on, used by no open PR, is deleted.
    */
-  async function adoptWrittenPullRequest(rec: RemediationRecord, target: Target): Promise<void> {
+  async function adoptWrittenPullRequest(rec: RemediationRecord, target: Target, log: Logger): Promise<void> {
     if (!rec.change?.to) return;
     const branch = headBranch(target, parseVersion(rec.change.to));
     const open = await deps.repo.findOpenPullRequest(fileRef(target), branch, { unlabelled: true });
-    if (!open || open.headBranch !== branch) return;
+    if (!open) {
+      if (await deps.repo.deleteBranch(fileRef(target), branch))
+        log.info({ branch }, 'deleted the branch an earlier attempt wrote before the alert resolved');
+      return;
+    }
+    if (open.headBranch !== branch) return;
     rec.pullRequest = { number: open.number, url: open.htmlUrl, branch: open.headBranch };
     await store.update(rec.id, { pullRequest: rec.pullRequest }, clock.now());
   }
@@ -249,7 +256,7 @@ export function createProcessor(deps: ProcessorDeps): {
     try {
       if (!target) throw new RewindError('config_invalid', `target "${rec.target}" is no longer configured`);
       if (rec.steps.resolved && !rec.pullRequest && rec.steps.decided)
-        await adoptWrittenPullRequest(rec, target);
+        await adoptWrittenPullRequest(rec, target, log);
       if (rec.steps.resolved && !rec.pullRequest) {
         // Alertmanager says the incident is over and nothing is written yet: a rollback now would only add
         // risk. Guarded: a new incident attached since has cleared the resolution, and then it goes on.

@@ -186,6 +186,34 @@ describe('a failure before or after each external step (emulator, real Redis, co
     assert.deepEqual(s.events, []);
   });
 
+  test('resolution after the branch and commit, before the PR: noop, and the branch written is deleted', async () => {
+    const s = (stack = await startStack({ githubUrl: gh.url, clock }));
+    let resolution: Promise<unknown> | undefined;
+    // branch and commit are written; the PR request fails and the alert resolves before the retry
+    gh.beforeNext({
+      method: 'POST',
+      pathPattern: /\/pulls$/,
+      run: () => {
+        resolution = post(s.app, alert('c-resolved-single.json'));
+      },
+    });
+    gh.failNext({ method: 'POST', pathPattern: /\/pulls$/, status: 502 });
+    const [id] = await postOk(s, alert('a-firing-single.json'));
+    assert.ok(id);
+    const rec = await s.settled(id);
+    assert.ok(resolution);
+    assert.equal(rec.state, 'noop', `${rec.reason ?? ''} ${rec.error ?? ''}`);
+    assert.match(rec.reason ?? '', /every alert resolved/);
+    assert.ok(
+      gh.requests.some((r) => r.method === 'DELETE' && /\/git\/refs\/heads\/rewind/.test(r.path)),
+      'the rewind branch was deleted',
+    );
+    assert.deepEqual(gh.pulls('acme', 'gitops'), []);
+    assert.deepEqual(gh.branches('acme', 'gitops'), ['main']);
+    assert.equal(gh.getFile('acme', 'gitops', 'main', SAMPLE_PATH), kustomization('v1.2.0'));
+    assert.deepEqual(s.events, []);
+  });
+
   test('a second incident while a PR awaits review: never a second PR; its record agrees with GitHub', async () => {
     const s = (stack = await startStack({ githubUrl: gh.url, clock }));
     const [first] = await postOk(s, alert('a-firing-single.json', { severity: 'warning' }));
