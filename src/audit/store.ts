@@ -375,6 +375,15 @@ export function createAuditStore(opts: AuditStoreOptions) {
     );
   }
 
+  /** One drain of a remediation's outbox at a time: a lease (`ms`), so a dead drainer's runs out. */
+  async function takeDrain(id: string, owner: string, ms: number): Promise<boolean> {
+    return (await redis.set(`${remKey(id)}:draining`, owner, 'PX', ms, 'NX')) === 'OK';
+  }
+
+  async function releaseDrain(id: string, owner: string): Promise<void> {
+    await run(redis, RELEASE_ACTIVE, [`${remKey(id)}:draining`], owner); // deletes it only if still ours
+  }
+
   /** Remediations with pending effects (a worker drains them at start). */
   async function withPendingEffects(): Promise<string[]> {
     return redis.smembers(`${prefix}:outbox`);
@@ -461,6 +470,8 @@ export function createAuditStore(opts: AuditStoreOptions) {
     pendingEffects,
     effectDone,
     withPendingEffects,
+    takeDrain,
+    releaseDrain,
     takeActive,
     notHealedSince,
     recordNotHealed,

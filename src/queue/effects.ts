@@ -1,4 +1,5 @@
-import { errorMessage } from '../core/errors.ts';
+import { randomBytes } from 'node:crypto';
+import { RewindError, errorMessage } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import type { Target } from '../core/types.ts';
 import type { AuditStore, PendingEffect, RecordPatch } from '../audit/store.ts';
@@ -32,6 +33,9 @@ export interface EffectDeps {
   /** the configured targets (Slack links them when a sweep drains a remediation's effects) */
   targets?: { byName(name: string): Target | undefined };
 }
+
+/** How long one drainer holds a remediation's outbox at most (its effects take milliseconds; Slack a few seconds). */
+const DRAIN_LEASE_MS = 30_000;
 
 const NOTIFY_KIND: Partial<Record<RemediationState, NotifyKind>> = {
   pr_opened: 'pr_opened',
@@ -138,19 +142,46 @@ export function createEffects(deps: EffectDeps) {
   }
 
   /**
-   * Runs the remediation's pending effects, oldest transition first, each in its row's order.
-   * `fresh`: the record as just read (saves a read). Returns the record as it was read.
+   * Runs the remediation's pending effects, oldest transition first, each in its row's order, one
+   * drainer at a time (a lease: two drains of one entry would both pass its Slack claim). Another
+   * drainer holding it is waited for (`wait`), else left to finish. `fresh`: the record as just read.
    */
   async function drain(
     id: string,
-    opts: { fresh?: RemediationRecord; target?: Target } = {},
-  ): Promise<RemediationRecord | null> {
+    opts: { fresh?: RemediationRecord; target?: Target; wait?: boolean } = {},
+  ): Promise<void> {
+    if ((await store.pendingEffects(id)).length === 0) return;
+    const owner = randomBytes(8).toString('hex');
+    const until = Date.now() + DRAIN_LEASE_MS + 5_000;
+    const take = () =>
+      store.takeDrain(id, owner, DRAIN_LEASE_MS).catch(async (err: unknown) => {
+        // the lease may be ours with its answer lost: give it back, or the retry waits it out
+        await store.releaseDrain(id, owner).catch(() => {});
+        throw err;
+      });
+    while (!(await take())) {
+      if (opts.wait === false) return;
+      if (Date.now() > until)
+        throw new RewindError('in_progress', `remediation ${id}: its effects are being run elsewhere`, {
+          retryable: true,
+        });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    try {
+      await drainHeld(id, opts);
+    } finally {
+      await store.releaseDrain(id, owner).catch(() => {});
+    }
+  }
+
+  async function drainHeld(id: string, opts: { fresh?: RemediationRecord; target?: Target }): Promise<void> {
+    // read again under the lease: a drainer before us may have done them
     const pending = await store.pendingEffects(id);
-    if (pending.length === 0) return opts.fresh ?? null;
+    if (pending.length === 0) return;
     const rec = opts.fresh ?? (await store.get(id));
     if (!rec) {
       for (const p of pending) await store.effectDone(id, p.event, p.effect); // expired: nothing to do
-      return null;
+      return;
     }
     const target = opts.target ?? deps.targets?.byName(rec.target);
     const order = (p: PendingEffect) => transitionFor(p.event).effects.indexOf(p.effect);
@@ -165,7 +196,6 @@ export function createEffects(deps: EffectDeps) {
       await runEffect(rec, target, p, to);
       await markDone(id, p);
     }
-    return rec;
   }
 
   /** Returns false when the record was not in a from-state of the row (someone else moved it). */

@@ -333,7 +333,7 @@ export function createProcessor(deps: ProcessorDeps): {
     let drained = 0;
     for (const id of await store.withPendingEffects()) {
       try {
-        await fx.drain(id);
+        await fx.drain(id, { wait: false }); // one held elsewhere is being drained by a live worker
         drained += 1;
       } catch (err) {
         deps.logger.warn({ remediationId: id, err: errorMessage(err) }, 'pending effects not drained');

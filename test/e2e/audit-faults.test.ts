@@ -32,6 +32,8 @@ const STORE_WRITES = [
   'releaseResolution',
   'recordNotHealed',
   'effectDone',
+  'takeDrain',
+  'releaseDrain',
 ] as const;
 
 type Fault = { at: number; applied: boolean } | null;
