@@ -93,6 +93,21 @@ export function createProcessor(deps: ProcessorDeps): {
   }
 
   /**
+   * Before giving up: a checkpointed PR that GitHub merged or closed is the outcome, not "failed" (the
+   * last attempt's merge answer lost, or a worker killed after GitHub merged).
+   */
+  async function settledOnGitHub(rec: RemediationRecord, target: Target | undefined): Promise<boolean> {
+    const fresh = await store.get(rec.id).catch(() => null);
+    if (fresh) Object.assign(rec, fresh);
+    if (!target || !rec.pullRequest) return false;
+    try {
+      return await resumeFromPullRequest(rec, target);
+    } catch {
+      return false; // GitHub is what failed: the dead letter it is
+    }
+  }
+
+  /**
    * A PR opened by an attempt whose answer was lost is on GitHub but not on the record. Before a
    * resolution ends the remediation as "nothing written", look: an open rewind PR on the branch this
    * remediation decided on is ours, and is checkpointed (the resolution then closes it). Without a PR,
@@ -298,6 +313,7 @@ export function createProcessor(deps: ProcessorDeps): {
           await store.update(id, { error: message }, clock.now());
         throw err;
       }
+      if (await settledOnGitHub(rec, target)) return;
       log.error({ err: message, attempt: attempt.number }, 'remediation failed');
       await move(rec, target, 'gave_up', { error: message });
       throw err;
@@ -317,6 +333,7 @@ export function createProcessor(deps: ProcessorDeps): {
     await fx.drain(data.remediationId).catch(() => null);
     const rec = await store.get(data.remediationId);
     if (!rec || (rec.state !== 'queued' && rec.state !== 'deciding')) return;
+    if (await settledOnGitHub(rec, deps.targets.byName(rec.target))) return;
     const message = `the queue gave up on this remediation: ${error.message}`;
     deps.logger.error(
       { remediationId: rec.id, target: rec.target, err: error.message },

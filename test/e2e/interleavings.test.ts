@@ -226,6 +226,15 @@ describe('random interleavings of firing, repeats, resolutions, re-fires, crashe
         // "every alert resolved" was swallowed (the noop transition now requires the resolution to stand)
         ...(process.env.REWIND_PROPERTY_SEED ? { seed: Number(process.env.REWIND_PROPERTY_SEED) } : {}),
         examples: [
+          // found by this test: the job stalled twice (killed at the merge, then killed again after
+          // GitHub merged) and the queue's give-up recorded `failed` over a merged PR
+          [
+            [
+              { kind: 'kill', write: 3, after: false },
+              { kind: 'kill', write: 3, after: true },
+              { kind: 'fire', alert: 0 },
+            ],
+          ],
           // a worker killed while GitHub merges (the merge goes through), another one resumes
           [
             [
