@@ -170,6 +170,11 @@ function startWorker(rt: Runtime, verifier: Verifier, overrides: StartOverrides)
       log.warn({ delayMs }, 'next attempt postponed until GitHub lifts its rate limit');
     },
   });
+  // Effects a crashed worker left pending after its state write (src/queue/effects.ts).
+  void processor
+    .sweep()
+    .then((n) => n && log.info({ remediations: n }, 'pending effects drained'))
+    .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'pending-effects sweep failed'));
   return {
     worker,
     warmHistory,

@@ -111,10 +111,12 @@ return out
 `;
 
 /**
- * Compare-and-set of a remediation's state (a row of lifecycle.ts).
- * KEYS[1]: the record, KEYS[2]: the dead-letter index (<prefix>:rems:failed).
+ * Compare-and-set of a remediation's state (a row of lifecycle.ts), with the row's effects written to
+ * the record's outbox in the same step: a crash after the state write leaves them pending, not lost.
+ * KEYS[1]: the record, KEYS[2]: the dead-letter index (<prefix>:rems:failed), KEYS[3]: the record's
+ * outbox (hash "<event>:<effect>" → nowIso), KEYS[4]: the ids with pending effects (<prefix>:outbox).
  * ARGV: allowed from-states (comma-separated), to, fields to set (JSON object), fields to delete (JSON array), nowMs,
- * a field that must exist for the row to apply ('' for none).
+ * a field that must exist for the row to apply ('' for none), outbox entries (JSON array), nowIso.
  * Returns {1, previous} when applied, {0, current} when the record is in another state ('' when missing).
  */
 export const TRANSITION = `
@@ -133,7 +135,38 @@ if #del > 0 then redis.call('HDEL', KEYS[1], unpack(del)) end
 local id = redis.call('HGET', KEYS[1], 'id')
 if ARGV[2] == 'failed' then redis.call('ZADD', KEYS[2], tonumber(ARGV[5]), id)
 elseif cur == 'failed' then redis.call('ZREM', KEYS[2], id) end
+local outbox = cjson.decode(ARGV[7])
+if #outbox > 0 then
+  for _, e in ipairs(outbox) do redis.call('HSET', KEYS[3], e, ARGV[8]) end
+  local ttl = redis.call('TTL', KEYS[1])
+  if ttl > 0 then redis.call('EXPIRE', KEYS[3], ttl) end
+  redis.call('SADD', KEYS[4], id)
+end
 return {1, cur}
+`;
+
+/**
+ * Claim a once-only step (a Slack message of one kind): KEYS[1]: the record. ARGV: step field, nowIso,
+ * claim field, token. Returns 1 when claimed now or earlier with the same token: the outbox entry's
+ * token, so a drain retried after a lost answer or a crash before the send finds the claim its own.
+ */
+export const CLAIM_ONCE = `
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
+  return 1
+end
+if redis.call('HGET', KEYS[1], ARGV[3]) == ARGV[4] then return 1 end
+return 0
+`;
+
+/**
+ * One effect of the outbox done. KEYS[1]: the record's outbox, KEYS[2]: <prefix>:outbox. ARGV: entry, id.
+ * Returns 1 when this call removed it (the caller that gets 1 owns a claim-once effect), else 0.
+ */
+export const EFFECT_DONE = `
+local n = redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
+return n
 `;
 
 /** Clear the target's in-flight marker only if it still names this remediation. KEYS[1]: the marker. ARGV: id */

@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import type { Alert } from '../core/types.ts';
 import { incidentKey } from '../core/alerts.ts';
 import type { Decision } from '../policy/types.ts';
-import { transitionFor, type RemediationEvent } from '../remediation/lifecycle.ts';
-import { ADMIT, RELEASE_ACTIVE, TAKE_ACTIVE, TRANSITION } from './scripts.ts';
+import { transitionFor, type Effect, type RemediationEvent } from '../remediation/lifecycle.ts';
+import { ADMIT, CLAIM_ONCE, EFFECT_DONE, RELEASE_ACTIVE, TAKE_ACTIVE, TRANSITION } from './scripts.ts';
 import type { Admission, AdmitOutcome, RemediationRecord, RemediationState, Verification } from './types.ts';
 
 const DAY = 24 * 3600;
@@ -26,7 +26,9 @@ async function runScript(redis: Redis, script: string, sha: string, keys: string
 }
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
-const SHAS = new Map([ADMIT, TRANSITION, RELEASE_ACTIVE, TAKE_ACTIVE].map((s) => [s, sha1(s)]));
+const SHAS = new Map(
+  [ADMIT, TRANSITION, RELEASE_ACTIVE, TAKE_ACTIVE, EFFECT_DONE, CLAIM_ONCE].map((s) => [s, sha1(s)]),
+);
 const run = (redis: Redis, script: string, keys: string[], ...args: string[]) =>
   runScript(redis, script, SHAS.get(script) ?? sha1(script), keys, args);
 
@@ -83,6 +85,14 @@ export interface IndexPosition {
   id: string;
 }
 
+/** An effect of a transition not done yet (the record's outbox). */
+export interface PendingEffect {
+  event: RemediationEvent;
+  effect: Effect;
+  /** when the transition was written (ISO) */
+  at: string;
+}
+
 export interface RollbackHistory {
   rollbacksLastHour: number;
   rollbacksLastDay: number;
@@ -130,6 +140,7 @@ export function createAuditStore(opts: AuditStoreOptions) {
   const activeTtl = opts.activeTtlSeconds ?? 6 * 3600;
   const maxAlerts = opts.maxAlertsPerRecord ?? MAX_ALERTS_PER_RECORD;
   const remKey = (id: string) => `${prefix}:rem:${id}`;
+  const outboxKey = (id: string) => `${prefix}:rem:${id}:outbox`;
 
   /** A whole notification in one script call; results in the order of `items`. */
   async function admit(
@@ -344,7 +355,7 @@ export function createAuditStore(opts: AuditStoreOptions) {
     const res = (await run(
       redis,
       TRANSITION,
-      [remKey(id), `${prefix}:rems:failed`],
+      [remKey(id), `${prefix}:rems:failed`, outboxKey(id), `${prefix}:outbox`],
       [...new Set(t.from)].join(','),
       t.to,
       JSON.stringify(fields),
@@ -354,13 +365,53 @@ export function createAuditStore(opts: AuditStoreOptions) {
       ]),
       String(now.getTime()),
       guard.requireStep ? `step:${guard.requireStep}` : '',
+      JSON.stringify(t.effects.map((e) => `${event}:${e}`)),
+      now.toISOString(),
     )) as [number, string];
     return { applied: res[0] === 1, previous: (res[1] || null) as RemediationState | null };
   }
 
-  /** Slack says each outcome once: the first caller to claim a kind sends it. */
-  async function claimNotification(id: string, kind: string, now: Date): Promise<boolean> {
-    return (await redis.hsetnx(remKey(id), `step:notified_${kind}`, now.toISOString())) === 1;
+  /**
+   * Slack says each outcome once: the first caller to claim a kind sends it. `token` names the claimant
+   * (an outbox entry): claiming again with it succeeds, so a send cut short by a lost answer or a crash is
+   * made by the retry. Without a token every call is a new claimant.
+   */
+  async function claimNotification(id: string, kind: string, now: Date, token?: string): Promise<boolean> {
+    const claim = token ?? randomBytes(8).toString('hex');
+    const args = [`step:notified_${kind}`, now.toISOString(), `claim:notified_${kind}`, claim];
+    return (await run(redis, CLAIM_ONCE, [remKey(id)], ...args)) === 1;
+  }
+
+  /** The transitions' effects not done yet, oldest first. */
+  async function pendingEffects(id: string): Promise<PendingEffect[]> {
+    const h = await redis.hgetall(outboxKey(id));
+    return Object.entries(h)
+      .map(([k, at]) => {
+        const [event = '', effect = ''] = k.split(':');
+        return { event: event as RemediationEvent, effect: effect as Effect, at };
+      })
+      .sort((a, b) => a.at.localeCompare(b.at));
+  }
+
+  /** One pending effect done; true for the caller that removed it (claim-once effects act only then). */
+  async function effectDone(id: string, event: RemediationEvent, effect: Effect): Promise<boolean> {
+    return (
+      (await run(redis, EFFECT_DONE, [outboxKey(id), `${prefix}:outbox`], `${event}:${effect}`, id)) === 1
+    );
+  }
+
+  /** One drain of a remediation's outbox at a time: a lease (`ms`), so a dead drainer's runs out. */
+  async function takeDrain(id: string, owner: string, ms: number): Promise<boolean> {
+    return (await redis.set(`${remKey(id)}:draining`, owner, 'PX', ms, 'NX')) === 'OK';
+  }
+
+  async function releaseDrain(id: string, owner: string): Promise<void> {
+    await run(redis, RELEASE_ACTIVE, [`${remKey(id)}:draining`], owner); // deletes it only if still ours
+  }
+
+  /** Remediations with pending effects (a worker drains them at start). */
+  async function withPendingEffects(): Promise<string[]> {
+    return redis.smembers(`${prefix}:outbox`);
   }
 
   /** Make a failed remediation its target's in-flight one again; false when another one is in flight. */
@@ -441,6 +492,11 @@ export function createAuditStore(opts: AuditStoreOptions) {
     update,
     transition,
     claimNotification,
+    pendingEffects,
+    effectDone,
+    withPendingEffects,
+    takeDrain,
+    releaseDrain,
     takeActive,
     notHealedSince,
     recordNotHealed,

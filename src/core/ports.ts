@@ -116,6 +116,8 @@ export interface GitOpsRepository {
   ): Promise<AutoMergeResult>;
   /** Comment, then close; deletes the head branch. No-op when already closed. */
   closePullRequest(repo: RepoRef, number: number, comment: string): Promise<void>;
+  /** Deletes a branch; false when there was none. The caller makes sure it is its own and unused. */
+  deleteBranch(repo: RepoRef, branch: string): Promise<boolean>;
 }
 
 export interface HistoryWalkOptions {

@@ -437,5 +437,17 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
           await call(`delete branch ${pr.head.ref}`, () => Promise.reject(err));
       }
     },
+
+    async deleteBranch(r: RepoRef, branch: string): Promise<boolean> {
+      const { owner, repo } = r;
+      try {
+        await octokit.rest.git.deleteRef({ owner, repo, ref: `heads/${branch}` });
+        return true;
+      } catch (err) {
+        // GitHub answers 422 "Reference does not exist" (404 on some versions): nothing to delete.
+        if (httpStatus(err) === 422 || httpStatus(err) === 404) return false;
+        return call(`delete branch ${branch}`, () => Promise.reject(err));
+      }
+    },
   };
 }

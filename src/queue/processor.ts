@@ -54,6 +54,7 @@ const CONFLICT_ATTEMPTS = 3;
 export function createProcessor(deps: ProcessorDeps): {
   process: JobProcessor;
   abandoned: (data: JobData, error: Error) => Promise<void>;
+  sweep: () => Promise<number>;
 } {
   const { store, clock } = deps;
   const { verifier } = deps;
@@ -92,15 +93,37 @@ export function createProcessor(deps: ProcessorDeps): {
   }
 
   /**
+   * Before giving up: a checkpointed PR that GitHub merged or closed is the outcome, not "failed" (the
+   * last attempt's merge answer lost, or a worker killed after GitHub merged).
+   */
+  async function settledOnGitHub(rec: RemediationRecord, target: Target | undefined): Promise<boolean> {
+    const fresh = await store.get(rec.id).catch(() => null);
+    if (fresh) Object.assign(rec, fresh);
+    if (!target || !rec.pullRequest) return false;
+    try {
+      return await resumeFromPullRequest(rec, target);
+    } catch {
+      return false; // GitHub is what failed: the dead letter it is
+    }
+  }
+
+  /**
    * A PR opened by an attempt whose answer was lost is on GitHub but not on the record. Before a
    * resolution ends the remediation as "nothing written", look: an open rewind PR on the branch this
-   * remediation decided on is ours, and is checkpointed (the resolution then closes it).
+   * remediation decided on is ours, and is checkpointed (the resolution then closes it). Without a PR,
+   * a branch (and commit) an earlier attempt wrote before the resolution would stay behind for good:
+   * the branch this remediation decided on, used by no open PR, is deleted.
    */
-  async function adoptWrittenPullRequest(rec: RemediationRecord, target: Target): Promise<void> {
+  async function adoptWrittenPullRequest(rec: RemediationRecord, target: Target, log: Logger): Promise<void> {
     if (!rec.change?.to) return;
     const branch = headBranch(target, parseVersion(rec.change.to));
     const open = await deps.repo.findOpenPullRequest(fileRef(target), branch, { unlabelled: true });
-    if (!open || open.headBranch !== branch) return;
+    if (!open) {
+      if (await deps.repo.deleteBranch(fileRef(target), branch))
+        log.info({ branch }, 'deleted the branch an earlier attempt wrote before the alert resolved');
+      return;
+    }
+    if (open.headBranch !== branch) return;
     rec.pullRequest = { number: open.number, url: open.htmlUrl, branch: open.headBranch };
     await store.update(rec.id, { pullRequest: rec.pullRequest }, clock.now());
   }
@@ -249,7 +272,7 @@ export function createProcessor(deps: ProcessorDeps): {
     try {
       if (!target) throw new RewindError('config_invalid', `target "${rec.target}" is no longer configured`);
       if (rec.steps.resolved && !rec.pullRequest && rec.steps.decided)
-        await adoptWrittenPullRequest(rec, target);
+        await adoptWrittenPullRequest(rec, target, log);
       if (rec.steps.resolved && !rec.pullRequest) {
         // Alertmanager says the incident is over and nothing is written yet: a rollback now would only add
         // risk. Guarded: a new incident attached since has cleared the resolution, and then it goes on.
@@ -284,9 +307,14 @@ export function createProcessor(deps: ProcessorDeps): {
       const message = errorMessage(err);
       if (isRetryable(err) && !attempt.last) {
         log.warn({ err: message, attempt: attempt.number }, 'remediation attempt failed; will retry');
-        await store.update(id, { error: message }, clock.now());
+        // Only a remediation still at work carries the attempt's error: one whose outcome is written
+        // failed after it (an effect left for the retry to drain), and its outcome stands.
+        const now = await store.get(id);
+        if (now && (now.state === 'queued' || now.state === 'deciding'))
+          await store.update(id, { error: message }, clock.now());
         throw err;
       }
+      if (await settledOnGitHub(rec, target)) return;
       log.error({ err: message, attempt: attempt.number }, 'remediation failed');
       await move(rec, target, 'gave_up', { error: message });
       throw err;
@@ -302,8 +330,11 @@ export function createProcessor(deps: ProcessorDeps): {
    */
   async function abandoned(data: JobData, error: Error): Promise<void> {
     if (data.kind !== 'remediate') return;
+    // Effects of an outcome written before the last attempt failed: one more try (else the sweep at start).
+    await fx.drain(data.remediationId).catch(() => null);
     const rec = await store.get(data.remediationId);
     if (!rec || (rec.state !== 'queued' && rec.state !== 'deciding')) return;
+    if (await settledOnGitHub(rec, deps.targets.byName(rec.target))) return;
     const message = `the queue gave up on this remediation: ${error.message}`;
     deps.logger.error(
       { remediationId: rec.id, target: rec.target, err: error.message },
@@ -312,12 +343,31 @@ export function createProcessor(deps: ProcessorDeps): {
     await move(rec, deps.targets.byName(rec.target), 'gave_up', { error: message });
   }
 
+  /**
+   * At worker start: the effects a crashed or failed worker left pending (its job may never run again:
+   * it finished, or failed for good). Each is idempotent or claimed once, so racing a live drain is safe.
+   */
+  async function sweep(): Promise<number> {
+    let drained = 0;
+    for (const id of await store.withPendingEffects()) {
+      try {
+        await fx.drain(id, { wait: false }); // one held elsewhere is being drained by a live worker
+        drained += 1;
+      } catch (err) {
+        deps.logger.warn({ remediationId: id, err: errorMessage(err) }, 'pending effects not drained');
+      }
+    }
+    return drained;
+  }
+
   const process: JobProcessor = async (data, attempt) => {
+    // Whatever the job, first what an earlier transition of its remediation left undone.
+    await fx.drain(data.remediationId);
     if (data.kind === 'remediate') return remediate(data.remediationId, attempt);
     if (data.kind === 'resolve') return followUps.resolve(data.remediationId, data.resolvedAt, attempt);
     if (data.kind === 'watch') return followUps.watch(data.remediationId, data.n);
     if (data.kind === 'heal_check') return followUps.healCheck(data.remediationId);
     return deps.verifier?.process(data, attempt);
   };
-  return { process, abandoned };
+  return { process, abandoned, sweep };
 }

@@ -43,5 +43,7 @@ export async function retryRemediation(
   }
   const retried = (await deps.store.get(id))?.steps.retried ?? now.toISOString();
   await deps.enqueue({ kind: 'remediate', remediationId: id, retry: Date.parse(retried) });
+  // the row's effect, done (left pending, a worker's sweep would enqueue the same job id)
+  await deps.store.effectDone(id, 'retry', 'enqueue');
   return { kind: 'queued', id };
 }

@@ -43,7 +43,11 @@ export type RemediationEvent =
   | 'verified' // Argo CD / Flux: the merge commit is live and healthy
   | 'unverified'; // Argo CD / Flux: degraded, failed, or no verdict before verify.timeout
 
-/** What goes with a transition, done by the caller after the state is written. */
+/**
+ * What goes with a transition. The store writes them to the record's outbox with the state (one
+ * compare-and-set); they run after it and are marked done, so a crash in between leaves them pending
+ * for the next job or the worker-start sweep (src/queue/effects.ts), never lost.
+ */
 export type Effect =
   | 'notify' // one Slack message for the new state (claimed once per kind)
   | 'count' // rewind_remediations_total{outcome=<state>}

@@ -87,6 +87,26 @@ describe('a failure before or after each external step (emulator, real Redis, co
     }
   }
 
+  test('the last attempt merges and its answer is lost: merged, not failed', async () => {
+    // attempts 1-4 fail before the branch; the 5th writes it all and GitHub's merge answer is lost
+    gh.failNext({ method: 'POST', pathPattern: /\/git\/refs$/, status: 502, times: 4 });
+    gh.failNext({ method: 'PUT', pathPattern: /\/merge$/, status: 502, after: true });
+    const s = (stack = await startStack({ githubUrl: gh.url, clock }));
+    const [id] = await postOk(s, alert('a-firing-single.json'));
+    assert.ok(id);
+    await s.jobFinished(`remediate-${id}`, 20_000);
+    const rec = await s.settled(id);
+    const pulls = gh.pulls('acme', 'gitops');
+    assert.equal(pulls.length, 1);
+    assert.equal(pulls[0]?.merged, true);
+    assert.equal(rec.state, 'merged', `${rec.reason ?? ''} ${rec.error ?? ''}`);
+    assert.equal(rec.mergeCommit, pulls[0]?.mergeCommitSha);
+    assert.deepEqual(
+      s.events.map((e) => e.kind),
+      ['merged'],
+    );
+  });
+
   test('Slack fails: the rollback stands, the failure is recorded, nothing is redone', async () => {
     const s = (stack = await startStack({ githubUrl: gh.url, clock }));
     const notify = s.runtime.notifier.notify;
@@ -183,6 +203,34 @@ describe('a failure before or after each external step (emulator, real Redis, co
     assert.match(rec.reason ?? '', /every alert resolved/);
     assert.deepEqual(gh.pulls('acme', 'gitops'), []);
     assert.deepEqual(gh.branches('acme', 'gitops'), ['main']);
+    assert.deepEqual(s.events, []);
+  });
+
+  test('resolution after the branch and commit, before the PR: noop, and the branch written is deleted', async () => {
+    const s = (stack = await startStack({ githubUrl: gh.url, clock }));
+    let resolution: Promise<unknown> | undefined;
+    // branch and commit are written; the PR request fails and the alert resolves before the retry
+    gh.beforeNext({
+      method: 'POST',
+      pathPattern: /\/pulls$/,
+      run: () => {
+        resolution = post(s.app, alert('c-resolved-single.json'));
+      },
+    });
+    gh.failNext({ method: 'POST', pathPattern: /\/pulls$/, status: 502 });
+    const [id] = await postOk(s, alert('a-firing-single.json'));
+    assert.ok(id);
+    const rec = await s.settled(id);
+    assert.ok(resolution);
+    assert.equal(rec.state, 'noop', `${rec.reason ?? ''} ${rec.error ?? ''}`);
+    assert.match(rec.reason ?? '', /every alert resolved/);
+    assert.ok(
+      gh.requests.some((r) => r.method === 'DELETE' && /\/git\/refs\/heads\/rewind/.test(r.path)),
+      'the rewind branch was deleted',
+    );
+    assert.deepEqual(gh.pulls('acme', 'gitops'), []);
+    assert.deepEqual(gh.branches('acme', 'gitops'), ['main']);
+    assert.equal(gh.getFile('acme', 'gitops', 'main', SAMPLE_PATH), kustomization('v1.2.0'));
     assert.deepEqual(s.events, []);
   });
 

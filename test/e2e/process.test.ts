@@ -85,8 +85,15 @@ describe('rewind serve as a process', () => {
       rec = (await r.json()) as typeof rec;
     }
     assert.equal(rec.state, 'merged', JSON.stringify(rec));
-    const metrics = await (await fetch(`${base}/metrics`)).text();
-    assert.match(metrics, /rewind_remediations_total\{target="checkout-prod",outcome="merged"\} 1/);
+    // the count is an effect of the transition, run just after the state write (after Slack's attempt)
+    const counted = /rewind_remediations_total\{target="checkout-prod",outcome="merged"\} 1/;
+    let metrics = '';
+    for (const until = Date.now() + 10_000; Date.now() < until;) {
+      metrics = await (await fetch(`${base}/metrics`)).text();
+      if (counted.test(metrics)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.match(metrics, counted);
     // Slack at a dead port: the failure is logged, the rollback still stands
     await new Promise((r) => setTimeout(r, 300));
     assert.match(output, /notification failed/);

@@ -61,6 +61,13 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   const requests: RecordedRequest[] = [];
   const unknownRequests: RecordedRequest[] = [];
   const failRules: (FailRule & { left: number })[] = [];
+  type HangRule = RequestMatcher & {
+    after?: boolean;
+    left: number;
+    arrive(): void;
+    onDrop(f: () => void): void;
+  };
+  const hangRules: HangRule[] = [];
   // what GitHub answers when content creation comes too fast (REST, 403)
   const SECONDARY_RATE_LIMIT_MESSAGE =
     'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.';
@@ -207,6 +214,17 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     const method = (req.method ?? 'GET').toUpperCase();
     const path = decodeURIComponent(url.pathname);
     const text = await readBody(req);
+    const hang = takeRule(hangRules, method, path);
+    if (hang !== undefined) {
+      if (hang.after === true) {
+        const parsed = text === '' ? undefined : (JSON.parse(text) as unknown);
+        const rec = { method, path, query: {}, body: parsed, status: 0, receivedAt };
+        dispatch(method, path, url.searchParams, parsed, req.headers, rec);
+      }
+      hang.arrive();
+      await new Promise<void>((r) => hang.onDrop(() => (res.destroy(), r())));
+      return;
+    }
     let body: unknown = undefined;
     let out: EmulatorResponse & { unknown?: boolean };
     const record: RecordedRequest = {
@@ -393,6 +411,25 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
           ...(retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) }),
         },
       });
+    },
+    hangNext(rule) {
+      let arrive = () => {};
+      const arrived = new Promise<void>((r) => (arrive = r));
+      let dropped = false;
+      let dropIt: (() => void) | undefined;
+      hangRules.push({
+        ...rule,
+        left: 1,
+        arrive,
+        onDrop: (f) => (dropped ? f() : (dropIt = f)),
+      });
+      return {
+        arrived,
+        drop: () => {
+          dropped = true;
+          dropIt?.();
+        },
+      };
     },
     beforeNext(rule) {
       beforeRules.push({ ...rule, left: rule.times ?? 1 });

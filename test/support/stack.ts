@@ -54,6 +54,9 @@ export async function startStack(opts: {
   watchIntervalMs?: number;
   /** between two reads of an Argo CD Application (default 50 ms) */
   verifyPollMs?: number;
+  /** BullMQ's job lock and stalled check (tests that kill a worker shorten them) */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
 }) {
   const prefix = uniquePrefix('stack');
   const env: Env = {
@@ -81,6 +84,8 @@ export async function startStack(opts: {
     httpLogger: false,
     ...(opts.watchIntervalMs !== undefined ? { watchIntervalMs: opts.watchIntervalMs } : {}),
     verifyPollMs: opts.verifyPollMs ?? 50,
+    ...(opts.lockDurationMs !== undefined ? { lockDurationMs: opts.lockDurationMs } : {}),
+    ...(opts.stalledIntervalMs !== undefined ? { stalledIntervalMs: opts.stalledIntervalMs } : {}),
   });
   if (opts.warmHistory === true) started.warmHistory();
   const admin = testRedis();

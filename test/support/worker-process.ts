@@ -12,7 +12,16 @@ import { startRole } from '../../src/server.ts';
 const config = buildConfig(process.env.REWIND_TEST_CONFIG ?? '', 'child-config.yaml', process.env);
 const started = await startRole('worker', config, {
   logger: pino({ level: 'silent' }) as unknown as Logger,
-  notifier: { notify: async (e) => void process.stdout.write(`EVENT ${JSON.stringify(e)}\n`) },
+  notifier: {
+    notify: async (e) => {
+      // REWIND_TEST_HANG_NOTIFY: Slack never answers, so a test can kill the worker inside a transition's effects
+      if (process.env.REWIND_TEST_HANG_NOTIFY) {
+        process.stdout.write(`NOTIFYING ${e.kind}\n`);
+        return new Promise<void>(() => {});
+      }
+      process.stdout.write(`EVENT ${JSON.stringify(e)}\n`);
+    },
+  },
   octokit: { spaceWrites: false, retries: 0, retryAfterBaseMs: 1 },
   backoffBaseMs: 20,
   httpLogger: false,

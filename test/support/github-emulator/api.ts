@@ -166,6 +166,11 @@ export interface GitHubEmulator {
   autoMergeEnabled(owner: string, repo: string, prNumber: number): boolean;
   failNext(rule: FailRule): void;
   /**
+   * The next matching request never gets an answer (a worker dies while it waits): with `after`,
+   * GitHub does the work first. `arrived` resolves when it came in; `drop()` ends the connection.
+   */
+  hangNext(rule: RequestMatcher & { after?: boolean }): { arrived: Promise<void>; drop(): void };
+  /**
    * The next matching requests hit GitHub's secondary rate limit: 403, GitHub's
    * message, `retry-after` in seconds (omitted when undefined, as GitHub sometimes
    * does), and a primary quota that is not exhausted.
