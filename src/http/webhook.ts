@@ -81,8 +81,9 @@ export function webhookRoutes(deps: AppDeps): FastifyPluginAsyncTypebox {
                 status: 'firing',
                 outcome: res.outcome === 'seen_again' ? 'seen_again' : 'accepted',
               });
-              // repeats arrive every group_interval and in storms: keep them out of the info log
-              req.log[res.outcome === 'seen_again' ? 'debug' : 'info'](
+              // Repeats arrive every group_interval, and a bad release makes every pod fire a new incident
+              // that joins the running remediation (the record keeps them): only a new remediation is news.
+              req.log[res.outcome === 'created' ? 'info' : 'debug'](
                 { remediationId: res.remediationId, target: item.target, outcome: res.outcome },
                 'firing alert admitted',
               );

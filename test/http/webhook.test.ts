@@ -39,6 +39,17 @@ describe('request log', () => {
         [],
         'a storm of accepted notifications writes no request lines at info',
       );
+      // a new remediation is news; another incident joining it (every pod of a bad release) is not
+      const admitted = () => lines.filter((l) => l.msg === 'firing alert admitted');
+      assert.deepEqual(
+        admitted().map((l) => l.outcome),
+        ['created'],
+      );
+      const other = sampleJson('a-firing-single.json');
+      (other.alerts[0] as Record<string, unknown>).fingerprint = 'abababababababab';
+      (other.alerts[0] as Record<string, unknown>).startsAt = '2026-11-26T02:00:00Z';
+      assert.equal((await post(logged.app, other)).json().remediations[0].id, ok.json().remediations[0].id);
+      assert.equal(admitted().length, 1, 'an attached incident writes no info line');
       const denied = await post(logged.app, samplePayload('a-firing-single.json'), {
         authorization: `Bearer ${TOKEN}x`,
       });
