@@ -110,7 +110,8 @@ describe('effects lost between a state write and its effects (real Redis, emulat
 
     const events: RemediationEvent[] = [];
     survivor = await survivorOf(s, events, { lockDurationMs: 1_000, stalledIntervalMs: 500 });
-    await until('the Slack message', () => events.length > 0, 30_000);
+    // the killed worker's drain lease (30 s) must lapse first: allow it, and a loaded machine, plenty
+    await until('the Slack message', () => events.length > 0, 90_000);
     await until(
       'the release of the target',
       async () => (await s.runtime.redis.get(`${s.prefix}:active:checkout-prod`)) === null,
