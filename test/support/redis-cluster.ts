@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './net.ts';
-import { stopRedis } from './redis-server.ts';
+import { stopRedis, untilRedis } from './redis-server.ts';
 
 /** redis-server and redis-cli, both needed to start a cluster (CI installs them with redis-server). */
 export const hasRedisCluster =
@@ -69,27 +69,6 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   }
 }
 
-async function until(port: number, check: (r: Redis) => Promise<boolean>): Promise<void> {
-  const r = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  r.on('error', () => {});
-  try {
-    for (let i = 0; ; i++) {
-      try {
-        if (r.status !== 'ready') await r.connect();
-        if (await check(r)) return;
-      } catch {
-        r.disconnect();
-      }
-      if (i > 200) throw new Error(`redis cluster node on port ${port} not ready`);
-      await new Promise((res) => setTimeout(res, 50));
-    }
-  } finally {
-    r.disconnect();
-  }
-}
+/** Poll `check` against the node on `port` (bounded: about 10 s). */
+const until = (port: number, check: (r: Redis) => Promise<boolean>) =>
+  untilRedis(port, check, { what: `redis cluster node on port ${port} not ready`, attempts: 200 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './net.ts';
-import { hasRedisServer, stopRedis } from './redis-server.ts';
+import { hasRedisServer, stopRedis, untilRedis } from './redis-server.ts';
 
 /** A sentinel is redis-server started with --sentinel: the same Debian package as the server. */
 export const hasRedisSentinel = hasRedisServer;
@@ -127,28 +127,6 @@ export async function startRedisSentinel(): Promise<RedisSentinel> {
   }
 }
 
-/** Poll `check` against the server or sentinel on `port` (bounded: about 20 s). */
-async function until(port: number, check: (r: Redis) => Promise<boolean>): Promise<void> {
-  const r = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  r.on('error', () => {});
-  try {
-    for (let i = 0; ; i++) {
-      try {
-        if (r.status !== 'ready') await r.connect();
-        if (await check(r)) return;
-      } catch {
-        r.disconnect();
-      }
-      if (i > 400) throw new Error(`redis or sentinel on port ${port} not ready`);
-      await new Promise((res) => setTimeout(res, 50));
-    }
-  } finally {
-    r.disconnect();
-  }
-}
+/** Poll `check` against the node on `port` (bounded: about 20 s). */
+const until = (port: number, check: (r: Redis) => Promise<boolean>) =>
+  untilRedis(port, check, { what: `redis or sentinel on port ${port} not ready`, attempts: 400 });

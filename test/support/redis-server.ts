@@ -13,28 +13,44 @@ export async function startRedis(port: number, dir: string): Promise<ChildProces
       stdio: 'ignore',
     },
   );
-  const probe = new Redis({
+  await untilRedis(port, async (r) => (await r.ping()) === 'PONG', {
+    what: `redis-server on port ${port} did not answer PING`,
+    attempts: 100,
+    gaveUp: () => child.exitCode !== null,
+  });
+  return child;
+}
+
+/**
+ * Polls `check` against the Redis (server, cluster node or sentinel) on `port` every 50 ms until it
+ * holds: bounded by `attempts`, or sooner when `gaveUp` says the process is gone.
+ */
+export async function untilRedis(
+  port: number,
+  check: (r: Redis) => Promise<boolean>,
+  opts: { what: string; attempts: number; gaveUp?: () => boolean },
+): Promise<void> {
+  const r = new Redis({
     port,
     host: '127.0.0.1',
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
-  probe.on('error', () => {});
+  r.on('error', () => {});
   try {
     for (let i = 0; ; i++) {
       try {
-        if (probe.status !== 'ready') await probe.connect();
-        if ((await probe.ping()) === 'PONG') return child;
+        if (r.status !== 'ready') await r.connect();
+        if (await check(r)) return;
       } catch {
-        if (i > 100 || child.exitCode !== null)
-          throw new Error(`redis-server on port ${port} did not answer PING`);
-        probe.disconnect();
-        await new Promise((r) => setTimeout(r, 50));
+        r.disconnect();
       }
+      if (i > opts.attempts || opts.gaveUp?.() === true) throw new Error(opts.what);
+      await new Promise((res) => setTimeout(res, 50));
     }
   } finally {
-    probe.disconnect();
+    r.disconnect();
   }
 }
 
