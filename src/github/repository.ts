@@ -246,6 +246,19 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
     return undefined;
   }
 
+  /** Deletes a branch; false when there was none. */
+  async function deleteBranch(r: RepoRef, branch: string): Promise<boolean> {
+    const { owner, repo } = r;
+    try {
+      await octokit.rest.git.deleteRef({ owner, repo, ref: `heads/${branch}` });
+      return true;
+    } catch (err) {
+      // GitHub answers 422 "Reference does not exist" (404 on some versions): nothing to delete.
+      if (httpStatus(err) === 422 || httpStatus(err) === 404) return false;
+      return call(`delete branch ${branch}`, () => Promise.reject(err));
+    }
+  }
+
   return {
     async readFile(ref: FileRef): Promise<HeadFile> {
       const operation = `read ${ref.owner}/${ref.repo}@${ref.branch}:${ref.path}`;
@@ -428,26 +441,10 @@ export function createGitHubRepository(opts: GitHubRepositoryOptions): GitOpsRep
       await call(`close #${number}`, () =>
         octokit.rest.pulls.update({ owner, repo, pull_number: number, state: 'closed' }),
       );
-      if (!sameRepo(pr, r)) return;
-      try {
-        await octokit.rest.git.deleteRef({ owner, repo, ref: `heads/${pr.head.ref}` });
-      } catch (err) {
-        // Already gone (deleted by hand or by the repository's auto-delete): the goal is reached.
-        if (httpStatus(err) !== 422 && httpStatus(err) !== 404)
-          await call(`delete branch ${pr.head.ref}`, () => Promise.reject(err));
-      }
+      // Already gone (deleted by hand or by the repository's auto-delete) is the goal reached too.
+      if (sameRepo(pr, r)) await deleteBranch(r, pr.head.ref);
     },
 
-    async deleteBranch(r: RepoRef, branch: string): Promise<boolean> {
-      const { owner, repo } = r;
-      try {
-        await octokit.rest.git.deleteRef({ owner, repo, ref: `heads/${branch}` });
-        return true;
-      } catch (err) {
-        // GitHub answers 422 "Reference does not exist" (404 on some versions): nothing to delete.
-        if (httpStatus(err) === 422 || httpStatus(err) === 404) return false;
-        return call(`delete branch ${branch}`, () => Promise.reject(err));
-      }
-    },
+    deleteBranch,
   };
 }
