@@ -25,9 +25,8 @@ const ERROR_CODES: Record<number, string> = {
 };
 
 /**
- * Two info lines per request (Fastify's default) flood the log in an alert storm and at every probe,
- * and cost a tenth of the webhook's CPU: one line at completion instead, at debug when it went well
- * and at info when it did not.
+ * Two info lines per request (Fastify's default) flood the log in an alert storm and at every probe:
+ * one line at completion instead, at debug when it went well and at info when it did not.
  */
 class RequestLog extends LogController {
   override incomingRequest(): void {}
