@@ -1,42 +1,20 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { pino } from 'pino';
 import type { RemediationEvent } from '../../src/notify/slack.ts';
-import type { Logger } from '../../src/observability/logger.ts';
 import { startRole } from '../../src/server.ts';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.ts';
 import { SAMPLE_PATH, kustomization, seedSampleRepo } from '../support/gitops-sample.ts';
 import { sampleJson } from '../support/fixtures.ts';
-import { TOKEN, post } from '../support/app.ts';
-import { REDIS_URL } from '../support/redis.ts';
-import { CHECKOUT_TARGET, configYaml, startStack } from '../support/stack.ts';
+import { post } from '../support/app.ts';
+import { startStack } from '../support/stack.ts';
+import { spawnWorker, startSurvivor } from '../support/worker-child.ts';
 
 const RELEASED = new Date('2026-11-26T00:10:00Z');
 const NOW = '2026-11-26T00:40:00.000Z';
 const clock = { now: () => new Date(NOW) };
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
-
-function spawnWorker(stack: Stack, gh: GitHubEmulator): { child: ChildProcess; output: () => string } {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-process.ts'], {
-    env: {
-      ...process.env,
-      REWIND_TEST_CONFIG: configYaml({ prefix: stack.prefix, targets: CHECKOUT_TARGET }),
-      REWIND_TEST_CLOCK: NOW,
-      REDIS_URL,
-      GITHUB_API_URL: gh.url,
-      GITHUB_TOKEN: 'test-token',
-      REWIND_WEBHOOK_TOKEN: TOKEN,
-      LOG_LEVEL: 'silent',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d) => (output += String(d)));
-  child.stderr?.on('data', (d) => (output += String(d)));
-  return { child, output: () => output };
-}
 
 async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
@@ -76,7 +54,7 @@ describe('a worker process killed with SIGKILL mid-remediation (real child proce
   ]) {
     test(`killed ${moment.name}: another worker resumes; merged once, one PR, record = Git`, async () => {
       const s = (stack = await startStack({ githubUrl: gh.url, clock, role: 'api' }));
-      const w = spawnWorker(s, gh);
+      const w = spawnWorker(s, gh, { now: NOW });
       child = w.child;
       const exited = new Promise((r) => w.child.once('exit', r));
       await until('the child worker', () => w.output().includes('WORKER READY'), 90_000);
@@ -94,16 +72,7 @@ describe('a worker process killed with SIGKILL mid-remediation (real child proce
       assert.equal((await s.runtime.store.get(id))?.state, 'deciding', 'killed mid-remediation');
 
       const events: RemediationEvent[] = [];
-      survivor = await startRole('worker', s.config, {
-        clock,
-        logger: pino({ level: 'silent' }) as unknown as Logger,
-        notifier: { notify: async (e) => void events.push(e) },
-        octokit: { spaceWrites: false, retries: 0, retryAfterBaseMs: 1 },
-        backoffBaseMs: 20,
-        httpLogger: false,
-        lockDurationMs: 1_000,
-        stalledIntervalMs: 500,
-      });
+      survivor = await startSurvivor(s, events, { clock, lockDurationMs: 1_000, stalledIntervalMs: 500 });
       const rec = await s.waitFor(id, 'merged', 30_000);
       const pulls = gh.pulls('acme', 'gitops');
       assert.equal(pulls.length, 1);

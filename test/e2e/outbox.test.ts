@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { pino } from 'pino';
 import type { RemediationEvent } from '../../src/notify/slack.ts';
-import type { Logger } from '../../src/observability/logger.ts';
 import { startRole } from '../../src/server.ts';
 import { startGitHubEmulator, type GitHubEmulator } from '../support/github-emulator.ts';
 import { SAMPLE_PATH, kustomization, seedSampleRepo } from '../support/gitops-sample.ts';
 import { sampleJson } from '../support/fixtures.ts';
-import { TOKEN, post } from '../support/app.ts';
-import { REDIS_URL } from '../support/redis.ts';
-import { CHECKOUT_TARGET, configYaml, startStack } from '../support/stack.ts';
+import { post } from '../support/app.ts';
+import { startStack } from '../support/stack.ts';
+import { spawnWorker, startSurvivor } from '../support/worker-child.ts';
 
 /**
  * A transition's effects (Slack, the target's release, the follow-up jobs) run
@@ -31,22 +29,6 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 20
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-function survivorOf(
-  s: Stack,
-  events: RemediationEvent[],
-  lock: { lockDurationMs: number; stalledIntervalMs: number },
-) {
-  return startRole('worker', s.config, {
-    clock,
-    logger: pino({ level: 'silent' }) as unknown as Logger,
-    notifier: { notify: async (e) => void events.push(e) },
-    octokit: { spaceWrites: false, retries: 0, retryAfterBaseMs: 1 },
-    backoffBaseMs: 20,
-    httpLogger: false,
-    ...lock,
-  });
 }
 
 describe('effects lost between a state write and its effects (real Redis, emulator, compiled policy)', () => {
@@ -72,33 +54,18 @@ describe('effects lost between a state write and its effects (real Redis, emulat
 
   test('SIGKILL after the merged state is written, inside its effects: the survivor says it once, releases the target, schedules the heal check', async () => {
     const s = (stack = await startStack({ githubUrl: gh.url, clock, role: 'api' }));
-    let output = '';
-    const w = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-process.ts'], {
-      env: {
-        ...process.env,
-        REWIND_TEST_CONFIG: configYaml({ prefix: s.prefix, targets: CHECKOUT_TARGET }),
-        REWIND_TEST_CLOCK: NOW,
-        REWIND_TEST_HANG_NOTIFY: '1',
-        REDIS_URL,
-        GITHUB_API_URL: gh.url,
-        GITHUB_TOKEN: 'test-token',
-        REWIND_WEBHOOK_TOKEN: TOKEN,
-        LOG_LEVEL: 'silent',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = w;
-    w.stdout?.on('data', (d) => (output += String(d)));
-    w.stderr?.on('data', (d) => (output += String(d)));
-    const exited = new Promise((r) => w.once('exit', r));
-    await until('the child worker', () => output.includes('WORKER READY'), 90_000);
+    const w = spawnWorker(s, gh, { now: NOW, env: { REWIND_TEST_HANG_NOTIFY: '1' } });
+    child = w.child;
+    const output = w.output;
+    const exited = new Promise((r) => w.child.once('exit', r));
+    await until('the child worker', () => output().includes('WORKER READY'), 90_000);
     const res = await post(s.app, sampleJson('a-firing-single.json'));
     assert.equal(res.statusCode, 202);
     const id = (res.json().remediations as Array<{ id: string }>)[0]?.id;
     assert.ok(id);
     // The merged state is written; its first effect (Slack) hangs: the process dies there.
-    await until('the merged transition', () => output.includes('NOTIFYING merged'), 30_000);
-    w.kill('SIGKILL');
+    await until('the merged transition', () => output().includes('NOTIFYING merged'), 30_000);
+    w.child.kill('SIGKILL');
     await exited;
     const dead = await s.runtime.store.get(id);
     assert.equal(dead?.state, 'merged');
@@ -109,7 +76,7 @@ describe('effects lost between a state write and its effects (real Redis, emulat
     );
 
     const events: RemediationEvent[] = [];
-    survivor = await survivorOf(s, events, { lockDurationMs: 1_000, stalledIntervalMs: 500 });
+    survivor = await startSurvivor(s, events, { clock, lockDurationMs: 1_000, stalledIntervalMs: 500 });
     // the killed worker's drain lease (30 s) must lapse first: allow it, and a loaded machine, plenty
     await until('the Slack message', () => events.length > 0, 90_000);
     await until(
@@ -121,7 +88,7 @@ describe('effects lost between a state write and its effects (real Redis, emulat
     );
     await s.jobFinished(`remediate-${id}`, 30_000);
     assert.deepEqual(
-      [...events.map((e) => e.kind), ...(output.match(/^EVENT /gm) ?? [])],
+      [...events.map((e) => e.kind), ...(output().match(/^EVENT /gm) ?? [])],
       ['merged'],
       'one Slack message in all',
     );
@@ -156,8 +123,8 @@ describe('effects lost between a state write and its effects (real Redis, emulat
 
     const events: RemediationEvent[] = [];
     // Two workers start at once and both sweep (a long lock: nothing but the sweeps act in this test).
-    const lock = { lockDurationMs: 60_000, stalledIntervalMs: 60_000 };
-    const [one, two] = await Promise.all([survivorOf(s, events, lock), survivorOf(s, events, lock)]);
+    const lock = { clock, lockDurationMs: 60_000, stalledIntervalMs: 60_000 };
+    const [one, two] = await Promise.all([startSurvivor(s, events, lock), startSurvivor(s, events, lock)]);
     survivor = one;
     try {
       await until('the sweep', async () => (await store.withPendingEffects()).length === 0);
